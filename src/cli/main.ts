@@ -1,0 +1,156 @@
+// The meshctl command line: commands declared here, loaded lazily, and the one place that
+// turns errors into messages and exit codes.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ExitCode, MeshctlError } from '../errors.js';
+import { processOutput, type Output } from './output.js';
+
+const DEFAULT_INVENTORY = 'inventory.yaml';
+
+export async function main(argv: readonly string[], output: Output = processOutput): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = buildProgram(output, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, output);
+  }
+}
+
+export function reportError(error: unknown, output: Output): number {
+  if (error instanceof CommanderError) {
+    // Commander already printed the message (or the help text).
+    return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+  }
+  if (error instanceof MeshctlError) {
+    output.err(`meshctl: ${error.message}`);
+    return error.exitCode;
+  }
+  output.err(`meshctl: internal error, please report it with this output:\n${error instanceof Error ? error.stack : String(error)}`);
+  return ExitCode.internal;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function buildProgram(output: Output, setExit: (code: number) => void): Command {
+  const program = new Command('meshctl')
+    .description('Bring up container networking across many Linux hosts over SSH, and prove that it works.')
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => output.out(s.trimEnd()), writeErr: (s) => output.err(s.trimEnd()) });
+
+  const inventoryOption = (): Option =>
+    new Option('-i, --inventory <file>', 'inventory file').default(DEFAULT_INVENTORY);
+  const forksOption = (): Option =>
+    new Option('-f, --forks <n>', 'hosts configured at once').argParser(positiveInt).default(10);
+
+  program
+    .command('up')
+    .description('bring the mesh up on every host of the inventory (idempotent)')
+    .argument('[inventory]', 'inventory file (same as -i)')
+    .addOption(inventoryOption())
+    .addOption(forksOption())
+    .option('--check', 'show what would change, change nothing', false)
+    .option('--json', 'print the result as one JSON object', false)
+    .option('--playbook <file>', "run this playbook instead of the backend's")
+    .action(async (positional: string | undefined, opts: { inventory: string; forks: number; check: boolean; json: boolean; playbook?: string }) => {
+      const { converge } = await import('../commands/converge.js');
+      setExit(await converge('up', { ...opts, inventory: positional ?? opts.inventory, purge: false }, output));
+    });
+
+  program
+    .command('down')
+    .description('remove everything `up` made (packages stay unless --purge)')
+    .argument('[inventory]', 'inventory file (same as -i)')
+    .addOption(inventoryOption())
+    .addOption(forksOption())
+    .option('--purge', 'also remove the packages `up` installed', false)
+    .option('--check', 'show what would change, change nothing', false)
+    .option('--json', 'print the result as one JSON object', false)
+    .option('--playbook <file>', "run this playbook instead of the backend's")
+    .action(async (positional: string | undefined, opts: { inventory: string; forks: number; purge: boolean; check: boolean; json: boolean; playbook?: string }) => {
+      const { converge } = await import('../commands/converge.js');
+      setExit(await converge('down', { ...opts, inventory: positional ?? opts.inventory }, output));
+    });
+
+  const verify = program.command('verify').description('prove the mesh works');
+  verify
+    .command('ping-matrix')
+    .description('probe every ordered pair of hosts: ICMP, TCP, and a full-MTU ping')
+    .addOption(inventoryOption())
+    .option('--json', 'print the result as one JSON object', false)
+    .addOption(new Option('--timeout <seconds>', 'how long to wait for the mesh to settle').argParser(positiveInt).default(120))
+    .option('--keep-probes', 'leave the probe containers running', false)
+    .action(async (opts: { inventory: string; json: boolean; timeout: number; keepProbes: boolean }) => {
+      const { verifyPingMatrix } = await import('../commands/verify.js');
+      setExit(await verifyPingMatrix(opts, output));
+    });
+
+  program
+    .command('exec')
+    .description('run a command on hosts and show its output per host')
+    .addOption(inventoryOption())
+    .option('-l, --limit <hosts>', 'comma-separated host names')
+    .option('--become', 'run as root through sudo', false)
+    .option('--json', 'print the results as one JSON object', false)
+    .argument('<command...>', 'the command, after --')
+    .action(async (command: string[], opts: { inventory: string; limit?: string; become: boolean; json: boolean }) => {
+      const { execOnHosts } = await import('../commands/exec.js');
+      setExit(await execOnHosts({ ...opts, command }, output));
+    });
+
+  addSandboxCommands(program, output);
+  return program;
+}
+
+function addSandboxCommands(program: Command, output: Output): void {
+  const sandbox = program.command('sandbox').description('simulated hosts on this machine, for the demo and the tests');
+  const log = (line: string): void => output.err(line);
+  const inventoryOption = (): Option => new Option('-i, --inventory <file>', 'inventory file').default(DEFAULT_INVENTORY);
+
+  sandbox
+    .command('up')
+    .description('start N host containers and write an inventory for them')
+    .addOption(new Option('-n, --hosts <n>', 'how many hosts').argParser(positiveInt).default(3))
+    .option('-b, --backend <name>', 'mesh backend', 'ovs-gre')
+    .addOption(inventoryOption())
+    .option('--set <key=value>', 'set an inventory value by its dotted path (repeatable)', collect, [])
+    .action(async (opts: { hosts: number; backend: string; inventory: string; set: string[] }) => {
+      const { sandboxUp } = await import('../sandbox/index.js');
+      await sandboxUp({ hosts: opts.hosts, backend: opts.backend, inventoryPath: opts.inventory, sets: opts.set, log });
+      output.out(`sandbox ready: ${opts.hosts} host(s); inventory written to ${opts.inventory}`);
+    });
+
+  sandbox
+    .command('down')
+    .description('remove the sandbox hosts, networks and keys')
+    .addOption(inventoryOption())
+    .action(async (opts: { inventory: string }) => {
+      const { sandboxDown } = await import('../sandbox/index.js');
+      await sandboxDown({ inventoryPath: opts.inventory, log });
+    });
+
+  for (const action of ['stop', 'start', 'restart'] as const) {
+    sandbox
+      .command(action)
+      .description(`${action} one sandbox host${action === 'restart' ? ' (a reboot)' : ''}`)
+      .argument('<host>', 'host name from the inventory')
+      .addOption(inventoryOption())
+      .action(async (host: string, opts: { inventory: string }) => {
+        const { sandboxHostAction } = await import('../sandbox/index.js');
+        await sandboxHostAction({ inventoryPath: opts.inventory, action, host, log });
+      });
+  }
+}
+

@@ -1,0 +1,54 @@
+// `meshctl up` and `meshctl down`: run the backend's playbook on every host and print the recap.
+import path from 'node:path';
+import { ExitCode } from '../errors.js';
+import { loadPlaybook, playbookDir, type PlaybookAction } from '../engine/playbook.js';
+import { prepareTasks } from '../engine/prepare.js';
+import { chooseProgress } from '../engine/progress.js';
+import { formatRecap, resultJson, runSucceeded, type RunResult } from '../engine/result.js';
+import { runTasks } from '../engine/run.js';
+import { withSessions } from '../engine/sessions.js';
+import { modules } from '../modules/index.js';
+import type { Output } from '../cli/output.js';
+import { loadContext } from './context.js';
+
+export interface ConvergeOptions {
+  inventory: string;
+  forks: number;
+  check: boolean;
+  json: boolean;
+  purge: boolean;
+  /** Overrides playbooks/<backend>.yaml. */
+  playbook?: string;
+}
+
+export async function converge(action: PlaybookAction, options: ConvergeOptions, output: Output): Promise<number> {
+  const context = await loadContext(options.inventory);
+  const { inventory, plan } = context;
+  const playbookFile = options.playbook ?? path.join(playbookDir(), `${inventory.mesh.backend}.yaml`);
+  const playbook = await loadPlaybook(playbookFile, modules);
+  const tasks = prepareTasks(playbook, action, inventory, plan, { purge: options.purge });
+
+  const outcome = await withSessions(inventory.hosts, context.connect, (connections) =>
+    runTasks(tasks, connections, { forks: options.forks, check: options.check, progress: chooseProgress(options) }),
+  );
+
+  let result: RunResult;
+  if (outcome instanceof Map) {
+    result = outcome;
+  } else {
+    result = new Map(
+      inventory.hosts.map((host) => {
+        const reason = outcome.unreachable.get(host.name);
+        return [host.name, reason === undefined ? { tasks: [], unreachable: false } : { tasks: [], unreachable: true, error: `${reason}` }];
+      }),
+    );
+  }
+
+  if (options.json) output.out(JSON.stringify(resultJson(result)));
+  else {
+    if (!(outcome instanceof Map)) output.err(`Nothing was changed: ${outcome.unreachable.size} host(s) could not be reached.`);
+    output.out(formatRecap(result, options.check));
+  }
+  if (!(outcome instanceof Map)) return ExitCode.unreachable;
+  return runSucceeded(result) ? ExitCode.ok : ExitCode.hostFailed;
+}

@@ -1,0 +1,56 @@
+// `meshctl exec -- COMMAND`: an ad-hoc command on hosts, output shown per host.
+import { ExitCode } from '../errors.js';
+import { withSessions } from '../engine/sessions.js';
+import type { ExecResult } from '../transport/connection.js';
+import type { Output } from '../cli/output.js';
+import { limitHosts, loadContext } from './context.js';
+
+export interface ExecOptions {
+  inventory: string;
+  limit?: string;
+  become: boolean;
+  json: boolean;
+  command: string[];
+}
+
+export async function execOnHosts(options: ExecOptions, output: Output): Promise<number> {
+  const context = await loadContext(options.inventory);
+  const hosts = limitHosts(context.inventory.hosts, options.limit);
+  // One word is a shell command line as typed (`meshctl exec -- 'ip -br a | grep br0'`);
+  // several words are an argv, each quoted.
+  const single = options.command.length === 1 ? options.command[0] : undefined;
+
+  const outcome = await withSessions(hosts, context.connect, async (connections) => {
+    const results = new Map<string, ExecResult>();
+    await Promise.all(
+      hosts.map(async (host) => {
+        const conn = connections.get(host.name);
+        if (conn === undefined) return;
+        const result = single === undefined
+          ? await conn.exec(options.command, { become: options.become })
+          : await conn.execScript(single, { become: options.become });
+        results.set(host.name, result);
+      }),
+    );
+    return results;
+  });
+
+  if (!(outcome instanceof Map)) {
+    for (const reason of outcome.unreachable.values()) output.err(`unreachable: ${reason}`);
+    return ExitCode.unreachable;
+  }
+  const ordered = hosts.flatMap((host) => {
+    const result = outcome.get(host.name);
+    return result === undefined ? [] : [[host.name, result] as const];
+  });
+  if (options.json) {
+    output.out(JSON.stringify({ ok: ordered.every(([, r]) => r.code === 0), hosts: Object.fromEntries(ordered) }));
+  } else {
+    for (const [name, result] of ordered) {
+      output.out(`${name} | rc=${result.code ?? result.signal} >>`);
+      if (result.stdout !== '') output.out(result.stdout.trimEnd());
+      if (result.stderr !== '') output.out(result.stderr.trimEnd());
+    }
+  }
+  return ordered.every(([, result]) => result.code === 0) ? ExitCode.ok : ExitCode.hostFailed;
+}

@@ -1,0 +1,44 @@
+// The contract of an idempotent module: facts to read, then a pure plan from facts to steps.
+//
+// A module never runs anything itself. The engine gathers its facts (read-only commands),
+// calls `plan` (pure), and only then runs the steps it returned. So check mode is free, and a
+// plan is unit-tested with fixture facts, without any host.
+import type { z } from 'zod';
+import type { ExecResult } from '../transport/connection.js';
+
+/** A read-only command and a pure parser of what it printed. */
+export interface FactQuery<T> {
+  /** Shell script; values inside must be quoted with shellQuote. */
+  command: string;
+  parse(result: ExecResult): T;
+}
+
+/** What a plan asks the engine to do, in order. Scripts must quote every value (shellJoin). */
+export type Step =
+  | { kind: 'run'; script: string }
+  | { kind: 'put'; path: string; content: string; mode: number };
+
+export type Plan =
+  | { changed: false; reason: string }
+  | { changed: true; reason: string; steps: Step[] };
+
+export interface Module<Params, Facts> {
+  /** The name playbooks use, e.g. `ovs_bridge`. */
+  name: string;
+  params: z.ZodType<Params>;
+  facts(params: Params): { [K in keyof Facts]: FactQuery<Facts[K]> };
+  plan(params: Params, facts: Facts): Plan;
+}
+
+// Modules are stored side by side in one registry; the engine only moves their values around.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyModule = Module<any, any>;
+
+export function defineModule<Params, Facts>(module: Module<Params, Facts>): Module<Params, Facts> {
+  return module;
+}
+
+export const ok = (reason: string): Plan => ({ changed: false, reason });
+export const change = (reason: string, steps: Step[]): Plan => ({ changed: true, reason, steps });
+export const run = (script: string): Step => ({ kind: 'run', script });
+export const put = (path: string, content: string, mode = 0o644): Step => ({ kind: 'put', path, content, mode });

@@ -1,0 +1,96 @@
+// One error hierarchy: everything meshctl means to report is a MeshctlError with an exit code.
+// Only the CLI entry (src/cli/main.ts) prints errors and sets the process exit code.
+
+export const ExitCode = {
+  ok: 0,
+  /** A task failed on at least one host, or verification found a broken pair. */
+  hostFailed: 1,
+  /** Bad input: inventory, playbook or command-line flags. No host was touched. */
+  badInput: 2,
+  /** A host could not be reached or refused us (connect, auth, host key). No host was touched. */
+  unreachable: 3,
+  /** The local sandbox could not be set up (engine, image, containers). */
+  sandbox: 4,
+  /** A bug in meshctl: printed with its stack. */
+  internal: 70,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class MeshctlError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A problem at a place in an input file: `file:line:column field: message`. */
+export interface InputProblem {
+  file: string;
+  line: number;
+  column: number;
+  field: string;
+  message: string;
+}
+
+export function formatProblem(p: InputProblem): string {
+  const field = p.field === '' ? '' : `${p.field}: `;
+  return `${p.file}:${p.line}:${p.column} ${field}${p.message}`;
+}
+
+/** Invalid inventory or playbook; carries every problem found, not just the first. */
+export class InputError extends MeshctlError {
+  constructor(readonly problems: readonly InputProblem[]) {
+    super(problems.map(formatProblem).join('\n'), ExitCode.badInput);
+  }
+}
+
+/** Invalid command-line usage (unknown flag, missing argument, bad --set). */
+export class UsageError extends MeshctlError {
+  constructor(message: string) {
+    super(message, ExitCode.badInput);
+  }
+}
+
+export type ConnectFailure = 'unreachable' | 'timeout' | 'auth' | 'host-key-changed' | 'become';
+
+/** A host could not be reached or would not let us in. */
+export class ConnectError extends MeshctlError {
+  constructor(
+    readonly host: string,
+    readonly reason: ConnectFailure,
+    detail: string,
+  ) {
+    super(`${host}: ${detail}`, ExitCode.unreachable);
+  }
+}
+
+/** A command on a host did not finish in time. */
+export class CommandTimeoutError extends MeshctlError {
+  constructor(
+    readonly host: string,
+    readonly command: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${host}: command timed out after ${timeoutMs / 1000}s: ${command}`, ExitCode.hostFailed);
+  }
+}
+
+/** A fact could not be gathered or parsed, or an operation's command failed. */
+export class TaskError extends MeshctlError {
+  constructor(
+    readonly host: string,
+    readonly task: string,
+    detail: string,
+  ) {
+    super(`${host}: ${task}: ${detail}`, ExitCode.hostFailed);
+  }
+}
+
+export class SandboxError extends MeshctlError {
+  constructor(message: string) {
+    super(message, ExitCode.sandbox);
+  }
+}

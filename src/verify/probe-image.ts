@@ -1,0 +1,51 @@
+// Makes sure each host has the probe image. No registry is assumed anywhere: the image is
+// built on the host from a static busybox, the host's own (busybox-static) or one pushed from
+// this machine, so verification works on air-gapped sites too.
+import { readFile } from 'node:fs/promises';
+import { TaskError } from '../errors.js';
+import type { Connection } from '../transport/connection.js';
+import { shellJoin, shellQuote } from '../transport/quote.js';
+import { isStaticElf64 } from './elf.js';
+
+export const PROBE_IMAGE = 'meshctl-probe:1';
+const ROOTFS = '/var/lib/meshctl/probe-rootfs';
+const APPLETS = ['sh', 'ping', 'wget', 'wc', 'sed', 'httpd', 'head', 'mkdir', 'cat', 'sleep', 'ip', 'echo', 'printf'];
+/** Where a static busybox is looked for on this machine (Debian's busybox-static). */
+const LOCAL_BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'];
+
+export async function ensureProbeImage(conn: Connection): Promise<'present' | 'built'> {
+  const inspect = await conn.exec(['docker', 'image', 'inspect', '--format', '{{.Id}}', PROBE_IMAGE]);
+  if (inspect.code === 0) return 'present';
+
+  const hostBusybox = await conn.execScript(
+    "b=$(command -v busybox) && ldd \"$b\" 2>&1 | grep -q 'not a dynamic' && echo \"$b\"",
+  );
+  const busyboxPath = hostBusybox.code === 0 ? hostBusybox.stdout.trim() : '';
+  if (busyboxPath === '') await conn.putFile(`${ROOTFS}/bin/busybox`, await localStaticBusybox(conn.host), { mode: 0o755 });
+
+  const links = APPLETS.map((applet) => shellJoin(['ln', '-sf', 'busybox', `${ROOTFS}/bin/${applet}`]));
+  const script = [
+    'set -e',
+    shellJoin(['mkdir', '-p', `${ROOTFS}/bin`, `${ROOTFS}/tmp`]),
+    ...(busyboxPath === '' ? [] : [shellJoin(['cp', busyboxPath, `${ROOTFS}/bin/busybox`])]),
+    ...links,
+    `tar -C ${shellQuote(ROOTFS)} -c . | docker import -c 'CMD ["/bin/sh"]' - ${shellQuote(PROBE_IMAGE)} >/dev/null`,
+  ].join('\n');
+  const built = await conn.execScript(script);
+  if (built.code !== 0) {
+    throw new TaskError(conn.host, 'probe image', `cannot build ${PROBE_IMAGE}: ${built.stderr.trim()}`);
+  }
+  return 'built';
+}
+
+async function localStaticBusybox(host: string): Promise<Buffer> {
+  for (const candidate of LOCAL_BUSYBOX) {
+    const binary = await readFile(candidate).catch(() => undefined);
+    if (binary !== undefined && isStaticElf64(binary)) return binary;
+  }
+  throw new TaskError(
+    host,
+    'probe image',
+    `${PROBE_IMAGE} is missing and neither the host nor this machine has a static busybox: install busybox-static on either`,
+  );
+}

@@ -1,0 +1,35 @@
+// One probe container per host, on the host's Docker bridge (the mesh): started, read, removed.
+import { TaskError } from '../errors.js';
+import { isIPv4 } from '../network/ipv4.js';
+import type { Connection } from '../transport/connection.js';
+import { BLOB_BYTES, PROBE_PORT } from './pair-probe.js';
+import { PROBE_IMAGE } from './probe-image.js';
+
+export const PROBE_CONTAINER = 'meshctl-probe';
+
+export interface Probe {
+  host: string;
+  address: string;
+  /** MTU of the probe's eth0: what Docker hands to containers. */
+  mtu: number;
+}
+
+export async function startProbe(conn: Connection): Promise<Probe> {
+  await conn.exec(['docker', 'rm', '-f', PROBE_CONTAINER]);
+  const serve = `mkdir -p /www && head -c ${BLOB_BYTES} /dev/zero > /www/blob && exec httpd -f -p ${PROBE_PORT} -h /www`;
+  const started = await conn.exec([
+    'docker', 'run', '-d', '--name', PROBE_CONTAINER, '--label', 'meshctl.probe=1', PROBE_IMAGE, '/bin/sh', '-c', serve,
+  ]);
+  if (started.code !== 0) throw new TaskError(conn.host, 'probe', `cannot start the probe container: ${started.stderr.trim()}`);
+  const inspect = await conn.exec(['docker', 'exec', PROBE_CONTAINER, 'sh', '-c', "ip -4 -o addr show eth0; cat /sys/class/net/eth0/mtu"]);
+  const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(inspect.stdout)?.[1];
+  const mtu = Number(inspect.stdout.trim().split('\n').pop());
+  if (address === undefined || !isIPv4(address)) {
+    throw new TaskError(conn.host, 'probe', `the probe container has no IPv4 address on eth0: ${inspect.stdout.trim() || inspect.stderr.trim()}`);
+  }
+  return { host: conn.host, address, mtu };
+}
+
+export async function removeProbe(conn: Connection): Promise<void> {
+  await conn.exec(['docker', 'rm', '-f', PROBE_CONTAINER]);
+}

@@ -1,0 +1,53 @@
+// A lock file shared by processes on this machine, e.g. `await withFileLock(path, 900_000, onWait, build)`.
+// The file holds the owner's pid; a lock whose owner is gone is taken over.
+import { open, readFile, unlink } from 'node:fs/promises';
+import { SandboxError } from '../errors.js';
+
+export async function withFileLock<T>(
+  path: string,
+  timeoutMs: number,
+  onWait: (ownerPid: number) => void,
+  fn: () => Promise<T>,
+): Promise<T> {
+  await acquire(path, timeoutMs, onWait);
+  try {
+    return await fn();
+  } finally {
+    await unlink(path).catch(() => undefined);
+  }
+}
+
+async function acquire(path: string, timeoutMs: number, onWait: (ownerPid: number) => void): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let told = false;
+  for (;;) {
+    try {
+      const handle = await open(path, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) {
+      await unlink(path).catch(() => undefined);
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new SandboxError(`${path} is still held by process ${owner} after ${timeoutMs / 1000}s: wait for it, or delete the file if that process is gone`);
+    }
+    if (!told) onWait(owner);
+    told = true;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,86 @@
+// Creates a sandbox's two Docker networks: management (NAT, for SSH and the Debian mirror) and
+// underlay (--internal, tunnels only), on a free /24 pair. Example: `await createNetworks('meshctl-lab-3f2a1c')`.
+import { SandboxError } from '../errors.js';
+import { sandboxLabel, lines, networkExists } from './docker.js';
+import { describeFailure, runChecked, runCommand } from './exec.js';
+import type { SandboxNetwork } from './state.js';
+import { pickSubnetPair } from './subnets.js';
+
+export interface SandboxNetworks {
+  management: SandboxNetwork;
+  underlay: SandboxNetwork;
+}
+
+const attempts = 10;
+
+export async function createNetworks(sandbox: string): Promise<SandboxNetworks> {
+  const skip = new Set<number>();
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const pair = pickSubnetPair(await takenSubnets(), skip);
+    if (pair === undefined) break;
+    const management = { name: `${sandbox}-mgmt`, subnet: pair.management };
+    const underlay = { name: `${sandbox}-underlay`, subnet: pair.underlay };
+    // Another sandbox starting at the same moment may take the pair first: then try the next one.
+    if (!(await ensureNetwork(sandbox, management, false))) {
+      skip.add(pair.index);
+      continue;
+    }
+    if (!(await ensureNetwork(sandbox, underlay, true))) {
+      await runCommand(['docker', 'network', 'rm', management.name]);
+      skip.add(pair.index);
+      continue;
+    }
+    return { management, underlay };
+  }
+  throw new SandboxError('no free /24 pair left in 10.210.0.0/16 and 10.211.0.0/16: remove unused sandboxes (`meshctl sandbox down`)');
+}
+
+/** Creates the network unless it exists; false when its subnet overlaps one taken meanwhile. */
+export async function ensureNetwork(sandbox: string, network: SandboxNetwork, internal: boolean): Promise<boolean> {
+  if (await networkExists(network.name)) return true;
+  const argv = [
+    'docker',
+    'network',
+    'create',
+    '--driver',
+    'bridge',
+    '--subnet',
+    network.subnet,
+    '--label',
+    `${sandboxLabel}=${sandbox}`,
+    ...(internal ? ['--internal'] : []),
+    network.name,
+  ];
+  const result = await runCommand(argv);
+  if (result.code === 0) return true;
+  if (/overlap/i.test(result.stderr)) return false;
+  throw new SandboxError(describeFailure(argv, result));
+}
+
+/** Subnets of all Docker networks, plus this machine's routes, which a sandbox must not shadow. */
+export async function takenSubnets(): Promise<string[]> {
+  const ids = lines(await runChecked(['docker', 'network', 'ls', '--quiet']));
+  const docker =
+    ids.length === 0
+      ? []
+      : // runCommand: a network removed since `ls` makes inspect fail, yet it still prints the others.
+        lines(
+          (await runCommand(['docker', 'network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Subnet}}\n{{end}}', ...ids]))
+            .stdout,
+        );
+  const routes = await runCommand(['ip', '-4', '-o', 'route', 'show']).catch(() => undefined);
+  const routed = lines(routes?.stdout ?? '')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter((dest) => dest.includes('/'));
+  return [...docker, ...routed];
+}
+
+export async function removeNetworks(networks: readonly string[]): Promise<void> {
+  for (const network of networks) {
+    if (!(await networkExists(network))) continue;
+    const result = await runCommand(['docker', 'network', 'rm', network]);
+    if (result.code !== 0 && (await networkExists(network))) {
+      throw new SandboxError(`could not remove network ${network}: ${result.stderr.trim()}; see \`docker network inspect ${network}\``);
+    }
+  }
+}

@@ -1,0 +1,113 @@
+// The host image recipe: what debootstrap installs and how the root is customised, and the content
+// hashes that name the images (`meshctl-host:<hash>`), so an unchanged recipe is never rebuilt.
+import { createHash } from 'node:crypto';
+
+export interface HostRecipe {
+  /** Bumped when the build procedure changes in a way the fields below do not show. */
+  version: string;
+  suite: string;
+  mirror: string;
+  variant: string;
+  include: readonly string[];
+  /** Shell script run as root inside the debootstrapped root. */
+  customisation: string;
+}
+
+const customisation = String.raw`set -eu
+
+# Hosts install packages later (meshctl up): the release, its updates and its security fixes.
+cat > /etc/apt/sources.list <<'EOT'
+deb http://deb.debian.org/debian bookworm main
+deb http://deb.debian.org/debian bookworm-updates main
+deb http://deb.debian.org/debian-security bookworm-security main
+EOT
+# Like a cloud image: no package lists baked in, so every host runs apt-get update before installing.
+apt-get clean
+rm -rf /var/lib/apt/lists/*
+
+# Every host gets its own SSH host keys, made on first boot before sshd starts.
+rm -f /etc/ssh/ssh_host_*
+cat > /etc/systemd/system/ssh-host-keys.service <<'EOT'
+[Unit]
+Description=Generate this host's SSH host keys
+Before=ssh.service
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/ssh-keygen -A
+RemainAfterExit=yes
+
+[Install]
+RequiredBy=ssh.service
+EOT
+systemctl enable ssh-host-keys.service
+
+# An empty machine-id makes systemd generate one per host at boot instead of all sharing debootstrap's.
+: > /etc/machine-id
+rm -f /var/lib/dbus/machine-id
+
+# meshctl logs in as a normal user and becomes root through sudo, as on a real fleet.
+# Debian already has a system group "operator": the user joins it instead of getting its own.
+useradd --create-home --shell /bin/bash --gid operator operator
+# "*" = no password, yet not locked (a locked account may be refused by sshd).
+usermod --password '*' operator
+echo 'operator ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/operator
+chmod 0440 /etc/sudoers.d/operator
+install -d -m 700 /root/.ssh
+install -d -m 700 -o operator -g operator /home/operator/.ssh
+
+# No locales are installed: C.UTF-8 is built into libc, and the client's LANG/LC_* would name missing ones.
+echo 'LANG=C.UTF-8' > /etc/default/locale
+sed -i 's/^AcceptEnv/#AcceptEnv/' /etc/ssh/sshd_config
+
+# Units for consoles and device managers a container has not; masked so they can never hold up boot.
+systemctl mask getty@tty1.service console-getty.service systemd-udevd.service \
+  systemd-udevd-control.socket systemd-udevd-kernel.socket
+`;
+
+export const hostRecipe: HostRecipe = {
+  version: 'meshctl-host/1',
+  suite: 'bookworm',
+  mirror: 'http://deb.debian.org/debian',
+  variant: 'minbase',
+  include: [
+    'systemd',
+    'systemd-sysv',
+    'openssh-server',
+    'iproute2',
+    'iputils-ping',
+    'ca-certificates',
+    'procps',
+    'sudo',
+    'gnupg',
+    // Non-root systemctl, hostnamectl and logind talk over D-Bus, as on any installed Debian.
+    'dbus',
+  ],
+  customisation,
+};
+
+/** The debootstrap stage alone: a changed customisation reuses it. */
+export function baseImageTag(recipe: HostRecipe): string {
+  const { version, suite, mirror, variant, include } = recipe;
+  return `meshctl-host-base:${shortHash({ version, suite, mirror, variant, include })}`;
+}
+
+export function hostImageTag(recipe: HostRecipe): string {
+  return `meshctl-host:${shortHash(recipe)}`;
+}
+
+/** 12 hex digits of the sha256 of the value's JSON (keys in declaration order). */
+export function shortHash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 12);
+}
+
+export function debootstrapArgs(recipe: HostRecipe, root: string): string[] {
+  return [
+    'debootstrap',
+    `--variant=${recipe.variant}`,
+    `--include=${recipe.include.join(',')}`,
+    recipe.suite,
+    root,
+    recipe.mirror,
+  ];
+}

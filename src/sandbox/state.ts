@@ -1,0 +1,61 @@
+// The sandbox's record on disk (`sandbox.json` in its state directory): read, checked, written.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { SandboxError } from '../errors.js';
+import { sandboxBackends } from './backends.js';
+
+const networkSchema = z.object({ name: z.string(), subnet: z.string() });
+
+const hostSchema = z.object({
+  name: z.string(),
+  container: z.string(),
+  address: z.string(),
+  underlayAddress: z.string(),
+});
+
+const stateSchema = z.object({
+  version: z.literal(1),
+  name: z.string(),
+  inventoryPath: z.string(),
+  backend: z.enum(sandboxBackends),
+  image: z.string(),
+  networks: z.object({ management: networkSchema, underlay: networkSchema }),
+  hosts: z.array(hostSchema),
+  sshKey: z.string(),
+  knownHosts: z.string(),
+  createdAt: z.string(),
+});
+
+export type SandboxNetwork = z.infer<typeof networkSchema>;
+export type SandboxHost = z.infer<typeof hostSchema>;
+export type SandboxState = z.infer<typeof stateSchema>;
+
+/** The recorded state, or undefined when there is none. */
+export async function readState(path: string): Promise<SandboxState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = stateSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new SandboxError(`${path} is not a sandbox record meshctl understands: run \`meshctl sandbox down\` for this inventory, then \`sandbox up\``);
+  }
+  return parsed.data;
+}
+
+export async function writeState(path: string, state: SandboxState): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.tmp-${process.pid}`;
+  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`);
+  await rename(temporary, path);
+}

@@ -1,0 +1,156 @@
+// `meshctl sandbox up`: N simulated hosts on this machine and an inventory for them.
+// Example: `await sandboxUp({ hosts: 3, backend: 'ovs-gre', inventoryPath: 'lab.yaml', sets: [], log })`.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { isAbsolute, relative } from 'node:path';
+import { SandboxError, UsageError } from '../errors.js';
+import { checkBackend, type SandboxBackend } from './backends.js';
+import { labelledContainers, labelledNetworks } from './docker.js';
+import { ensureEngine } from './engine.js';
+import { removeContainers, bringUpHost } from './hosts.js';
+import { ensureHostImage, imageExists } from './image.js';
+import { renderInventory } from './inventory.js';
+import { ensureKeyPair } from './keys.js';
+import { containerName, sandboxLayout, type SandboxLayout } from './layout.js';
+import { createNetworks, ensureNetwork, removeNetworks } from './networks.js';
+import { applySets } from './sets.js';
+import { readState, writeState, type SandboxHost, type SandboxState } from './state.js';
+import { hostAddress, maxHosts, subnetPair } from './subnets.js';
+
+export interface SandboxUpOptions {
+  hosts: number;
+  backend: string;
+  inventoryPath: string;
+  /** `KEY=VALUE` overrides applied to the written inventory (see applySets). */
+  sets: string[];
+  log: (line: string) => void;
+}
+
+export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxState> {
+  const { log } = options;
+  const backend = checkBackend(options.backend);
+  if (!Number.isInteger(options.hosts) || options.hosts < 1 || options.hosts > maxHosts) {
+    throw new UsageError(`--hosts must be a whole number from 1 to ${maxHosts}, not ${options.hosts}`);
+  }
+  const layout = sandboxLayout(options.inventoryPath);
+  // Fail on a bad --set before anything is created.
+  applySets(inventoryText(layout, backend, plannedHosts(layout.name, options.hosts, 1)), options.sets);
+
+  await ensureEngine(log);
+  const started = Date.now();
+  const recorded = await readState(layout.statePath);
+  if (recorded !== undefined) checkReusable(recorded, options.hosts, backend, layout);
+  else await removeLeftovers(layout.name, log);
+
+  const state =
+    recorded === undefined ? await createState(layout, backend, options.hosts, log) : await reuseState(recorded, log);
+  const publicKey = await ensureKeyPair(layout);
+  await writeState(layout.statePath, state);
+
+  log(`starting ${state.hosts.length} host(s)`);
+  await Promise.all(
+    state.hosts.map(async (host) => {
+      await bringUpHost(
+        {
+          sandbox: state.name,
+          container: host.container,
+          hostname: host.name,
+          image: state.image,
+          management: { network: state.networks.management.name, address: host.address },
+          underlay: { network: state.networks.underlay.name, address: host.underlayAddress },
+        },
+        publicKey,
+        state.knownHosts,
+      );
+      log(`${host.name}: sshd up on ${host.address}`);
+    }),
+  );
+
+  const text = applySets(inventoryText(layout, backend, state.hosts), options.sets);
+  await mkdir(layout.inventoryDir, { recursive: true });
+  await writeFile(layout.inventoryPath, text);
+  log(`sandbox ${state.name} ready in ${Math.round((Date.now() - started) / 1000)}s; inventory: ${layout.inventoryPath}`);
+  return state;
+}
+
+async function createState(
+  layout: SandboxLayout,
+  backend: SandboxBackend,
+  count: number,
+  log: (line: string) => void,
+): Promise<SandboxState> {
+  const image = await ensureHostImage(log);
+  const networks = await createNetworks(layout.name);
+  log(`networks: management ${networks.management.subnet}, underlay ${networks.underlay.subnet}`);
+  const index = Number(networks.management.subnet.split('.')[2]);
+  return {
+    version: 1,
+    name: layout.name,
+    inventoryPath: layout.inventoryPath,
+    backend,
+    image,
+    networks,
+    hosts: plannedHosts(layout.name, count, index),
+    sshKey: layout.keyPath,
+    knownHosts: layout.knownHostsPath,
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** Puts back what an interrupted `up` or a manual `docker rm` took away; hosts are handled later. */
+async function reuseState(state: SandboxState, log: (line: string) => void): Promise<SandboxState> {
+  log(`reusing sandbox ${state.name} (${state.hosts.length} hosts)`);
+  const { management, underlay } = state.networks;
+  const ok = (await ensureNetwork(state.name, management, false)) && (await ensureNetwork(state.name, underlay, true));
+  if (!ok) {
+    throw new SandboxError(
+      `the subnets of sandbox ${state.name} (${management.subnet}, ${underlay.subnet}) are now used by other networks: ` +
+        `run \`meshctl sandbox down -i ${state.inventoryPath}\`, then \`sandbox up\` again`,
+    );
+  }
+  const image = (await imageExists(state.image)) ? state.image : await ensureHostImage(log);
+  return { ...state, image };
+}
+
+function plannedHosts(sandbox: string, count: number, subnetIndex: number): SandboxHost[] {
+  const pair = subnetPair(subnetIndex);
+  return Array.from({ length: count }, (_, i) => ({
+    name: `node${i + 1}`,
+    container: containerName(sandbox, i + 1),
+    address: hostAddress(pair.management, i + 1),
+    underlayAddress: hostAddress(pair.underlay, i + 1),
+  }));
+}
+
+function inventoryText(layout: SandboxLayout, backend: SandboxBackend, hosts: readonly SandboxHost[]): string {
+  return renderInventory({
+    sandbox: layout.name,
+    inventoryFile: displayPath(layout.inventoryPath),
+    stateDirRelative: layout.stateDirRelative,
+    backend,
+    hosts,
+  });
+}
+
+function checkReusable(state: SandboxState, hosts: number, backend: SandboxBackend, layout: SandboxLayout): void {
+  if (state.hosts.length === hosts && state.backend === backend) return;
+  throw new UsageError(
+    `a sandbox for ${layout.inventoryPath} already exists with ${state.hosts.length} host(s) and backend ${state.backend}: ` +
+      `run \`meshctl sandbox down -i ${layout.inventoryPath}\` first to make one with ${hosts} host(s) and backend ${backend}`,
+  );
+}
+
+/** Containers or networks of this sandbox without a record come from an `up` that died early. */
+async function removeLeftovers(sandbox: string, log: (line: string) => void): Promise<void> {
+  const containers = await labelledContainers(sandbox);
+  const networks = await labelledNetworks(sandbox);
+  if (containers.length + networks.length === 0) return;
+  log(`removing leftovers of an unfinished sandbox ${sandbox}: ${[...containers, ...networks].join(', ')}`);
+  await removeContainers(containers);
+  await removeNetworks(networks);
+}
+
+/** Relative to the current directory when below it, else absolute. */
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}

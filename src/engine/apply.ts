@@ -29,7 +29,12 @@ export async function applyTask(conn: Connection, task: PreparedTask, check: boo
 
 export async function planTask(conn: Connection, task: PreparedTask): Promise<Plan> {
   const facts = await gatherFacts(conn, task.name, task.module.facts(task.params));
-  return task.module.plan(task.params, facts);
+  try {
+    return task.module.plan(task.params, facts);
+  } catch (error) {
+    // A plan refuses by throwing (a state it must not touch); it does not know the host.
+    throw new TaskError(conn.host, task.name, (error as Error).message);
+  }
 }
 
 /** Every fact of a task is read concurrently over the host's one connection (one round trip). */

@@ -29,7 +29,8 @@ export async function runTasks(
       const hostResult = result.get(name);
       if (conn === undefined || hostResult === undefined) throw new Error(`no connection to ${name}`);
       return row.newListr(
-        tasks.map((task) => taskRow(conn, task, hostResult, options.check)),
+        // Plain lines interleave across hosts: each says which host it is about.
+        tasks.map((task) => taskRow(conn, task, hostResult, options.check, options.progress === 'plain' ? `${name}: ` : '')),
         { concurrent: false, exitOnError: true },
       );
     },
@@ -46,14 +47,14 @@ export async function runTasks(
   return result;
 }
 
-function taskRow(conn: Connection, task: PreparedTask, hostResult: HostResult, check: boolean): ListrTask {
+function taskRow(conn: Connection, task: PreparedTask, hostResult: HostResult, check: boolean, prefix: string): ListrTask {
   return {
-    title: task.name,
+    title: `${prefix}${task.name}`,
     task: async (_ctx, row) => {
       try {
         const outcome = await applyTask(conn, task, check);
         hostResult.tasks.push(outcome);
-        row.title = `${task.name}: ${outcome.status}: ${outcome.reason}`;
+        row.title = `${prefix}${task.name}: ${outcome.status}: ${outcome.reason}`;
       } catch (error) {
         const message = error instanceof MeshctlError ? error.message : String(error);
         hostResult.tasks.push({ task: task.name, status: 'failed', reason: message });

@@ -28,7 +28,8 @@ export function pairProbeScript(targets: readonly string[], pingPayload: number)
     '  t=$1; icmp=0; tcp=0; full=0',
     '  out=$(ping -c 3 -W 2 "$t" 2>&1) && icmp=1',
     "  rtt=$(printf '%s\\n' \"$out\" | sed -n 's#.*= [0-9.]*/\\([0-9.]*\\)/.*#\\1#p')",
-    `  n=$(wget -q -O - -T 5 "http://$t:${PROBE_PORT}/blob" 2>/dev/null | wc -c)`,
+    // busybox 1.35's own `wget -T` crashes when statically linked: bound it with `timeout`.
+    `  n=$(timeout 8 wget -q -O - "http://$t:${PROBE_PORT}/blob" 2>/dev/null | wc -c)`,
     `  [ "$n" -eq ${BLOB_BYTES} ] 2>/dev/null && tcp=1`,
     `  ping -c 2 -W 2 -s ${pingPayload} "$t" >/dev/null 2>&1 && full=1`,
     '  echo "PAIR $t $icmp ${rtt:--} $tcp $full"',

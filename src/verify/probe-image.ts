@@ -1,15 +1,17 @@
 // Makes sure each host has the probe image. No registry is assumed anywhere: the image is
 // built on the host from a static busybox, the host's own (busybox-static) or one pushed from
 // this machine, so verification works on air-gapped sites too.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { TaskError } from '../errors.js';
 import type { Connection } from '../transport/connection.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
 import { isStaticElf64 } from './elf.js';
 
-export const PROBE_IMAGE = 'meshctl-probe:1';
 const ROOTFS = '/var/lib/meshctl/probe-rootfs';
-const APPLETS = ['sh', 'ping', 'wget', 'wc', 'sed', 'httpd', 'head', 'mkdir', 'cat', 'sleep', 'ip', 'echo', 'printf'];
+const APPLETS = ['sh', 'ping', 'wget', 'timeout', 'wc', 'sed', 'httpd', 'head', 'mkdir', 'cat', 'sleep', 'ip', 'echo', 'printf'];
+/** Tagged by its recipe, so a host holding an older probe gets the new one built beside it. */
+export const PROBE_IMAGE = `meshctl-probe:${createHash('sha256').update(APPLETS.join(' ')).digest('hex').slice(0, 12)}`;
 /** Where a static busybox is looked for on this machine (Debian's busybox-static). */
 const LOCAL_BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'];
 

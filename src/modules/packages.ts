@@ -1,0 +1,169 @@
+// packages: installs and removes OS packages with apt, dnf or yum, chosen from /etc/os-release.
+// params: present?: string[], absent?: string[], update_cache?: boolean (default true).
+//   - name: Install Open vSwitch and Docker
+//     module: packages
+//     params: { present: [openvswitch-switch, docker.io], absent: [ufw] }
+import { z } from 'zod';
+import { change, defineModule, ok, run, type FactQuery, type Step } from '../engine/module.js';
+import type { ExecResult } from '../transport/connection.js';
+import { shellJoin } from '../transport/quote.js';
+
+// Names only: a version pin (`foo=1.2`) or an architecture (`foo:amd64`) would never match the
+// name the installed-fact reads back, and the task would never converge.
+const packageName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'must be a package name (letters, digits, . _ + -)');
+
+const params = z
+  .strictObject({
+    present: z.array(packageName).default([]),
+    absent: z.array(packageName).default([]),
+    update_cache: z.boolean().default(true),
+  })
+  .refine((p) => !p.present.some((name) => p.absent.includes(name)), {
+    message: 'a package cannot be both present and absent',
+  });
+
+export type PackagesParams = z.output<typeof params>;
+
+export type PackageManager = 'apt' | 'dnf' | 'yum';
+
+export interface PackagesFacts {
+  manager: PackageManager;
+  /** Those of the named packages (present and absent) that are installed. */
+  installed: string[];
+}
+
+// dpkg's own lock, not just apt's: unattended-upgrades on a fresh host holds it for minutes.
+const APT = ['apt-get', '-o', 'DPkg::Lock::Timeout=120'];
+// A prefix, not an argument: quoted it would no longer be an assignment.
+const NONINTERACTIVE = 'DEBIAN_FRONTEND=noninteractive';
+
+export const packages = defineModule<PackagesParams, PackagesFacts>({
+  name: 'packages',
+  params,
+  facts: (p) => ({
+    manager: {
+      command:
+        'cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release; ' +
+        'if command -v dnf >/dev/null 2>&1; then echo MESHCTL_DNF=yes; else echo MESHCTL_DNF=no; fi',
+      parse: parseManager,
+    },
+    installed: installedQuery(unique([...p.present, ...p.absent])),
+  }),
+  plan(p, facts) {
+    const installed = new Set(facts.installed);
+    const missing = unique(p.present).filter((name) => !installed.has(name));
+    const unwanted = unique(p.absent).filter((name) => installed.has(name));
+    if (missing.length === 0 && unwanted.length === 0) {
+      return ok(noopReason(unique(p.present), unique(p.absent)));
+    }
+    // Removal first: a package to remove may conflict with one to install (docker-ce, docker.io).
+    const steps: Step[] = [];
+    if (unwanted.length > 0) steps.push(run(removeCommand(facts.manager, unwanted)));
+    if (missing.length > 0) {
+      // dnf and yum refresh expired metadata by themselves; apt never does.
+      if (facts.manager === 'apt' && p.update_cache) steps.push(run(shellJoin([...APT, 'update'])));
+      steps.push(run(installCommand(facts.manager, missing)));
+    }
+    const actions = [
+      ...(missing.length > 0 ? [`install ${missing.join(', ')}`] : []),
+      ...(unwanted.length > 0 ? [`remove ${unwanted.join(', ')}`] : []),
+    ];
+    return change(`${actions.join('; ')} (${facts.manager})`, steps);
+  },
+});
+
+function installCommand(manager: PackageManager, names: string[]): string {
+  if (manager === 'apt') {
+    // force-confold: keep a config file the admin changed instead of stopping at dpkg's question.
+    return `${NONINTERACTIVE} ${shellJoin([...APT, '-o', 'Dpkg::Options::=--force-confold', 'install', '-y', '--no-install-recommends', ...names])}`;
+  }
+  return shellJoin([manager, '-y', 'install', ...names]);
+}
+
+function removeCommand(manager: PackageManager, names: string[]): string {
+  if (manager === 'apt') return `${NONINTERACTIVE} ${shellJoin([...APT, 'remove', '-y', ...names])}`;
+  return shellJoin([manager, '-y', 'remove', ...names]);
+}
+
+function noopReason(present: readonly string[], absent: readonly string[]): string {
+  const parts: string[] = [];
+  if (present.length === 1) parts.push(`${present.join('')} installed`);
+  if (present.length > 1) parts.push(`all ${present.length} packages installed`);
+  if (absent.length > 0) parts.push(`${absent.join(', ')} not installed`);
+  return parts.length === 0 ? 'no packages named' : parts.join(', ');
+}
+
+/** The package manager of the OS family named by ID and ID_LIKE in os-release. */
+export function parseManager(result: ExecResult): PackageManager {
+  const values = new Map<string, string>();
+  for (const line of result.stdout.split('\n')) {
+    const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (match?.[1] !== undefined && match[2] !== undefined) values.set(match[1], match[2].replace(/^(["'])(.*)\1$/, '$2'));
+  }
+  const id = values.get('ID') ?? '';
+  const family = [id, ...(values.get('ID_LIKE') ?? '').split(/\s+/)].filter((word) => word !== '');
+  if (family.some((word) => word === 'debian' || word === 'ubuntu')) return 'apt';
+  if (family.some((word) => word === 'rhel' || word === 'fedora' || word === 'centos')) {
+    return values.get('MESHCTL_DNF') === 'yes' ? 'dnf' : 'yum';
+  }
+  if (id === '') throw new Error('no ID in /etc/os-release: cannot tell which package manager to use');
+  throw new Error(
+    `unsupported OS '${id}' (ID_LIKE '${values.get('ID_LIKE') ?? ''}'): packages knows the Debian family (apt) and the RHEL/Fedora family (dnf, yum)`,
+  );
+}
+
+// Which database to ask is decided on the host (apt-get exists only on the Debian family), so that
+// this fact does not wait for `manager`: facts are read concurrently.
+const DPKG = 'meshctl:dpkg';
+const RPM = 'meshctl:rpm';
+
+function installedQuery(names: string[]): FactQuery<string[]> {
+  if (names.length === 0) return { command: 'true', parse: () => [] };
+  const dpkg = shellJoin(['dpkg-query', '-W', '-f', '${Package} ${db:Status-Status}\\n', ...names]);
+  const rpm = shellJoin(['rpm', '-q', '--qf', '%{NAME}\\n', ...names]);
+  return {
+    command: `if command -v apt-get >/dev/null 2>&1; then echo ${DPKG}; ${dpkg}; else echo ${RPM}; ${rpm}; fi`,
+    parse: (result) => parseInstalled(names, result),
+  };
+}
+
+// dpkg states of a package whose files are in place; half-installed or unpacked ones are not,
+// and `apt-get install` finishes them.
+const DPKG_INSTALLED = new Set(['installed', 'triggers-pending', 'triggers-awaited']);
+
+export function parseInstalled(names: readonly string[], result: ExecResult): string[] {
+  const [header = '', ...lines] = result.stdout.split('\n').map((line) => line.trim());
+  const found = new Set<string>();
+  if (header === DPKG) {
+    // Exit 1 with "no packages found matching X" when a name is unknown to dpkg: an answer.
+    if (result.code !== 0 && !(result.code === 1 && /no packages found matching/.test(result.stderr))) {
+      throw new Error(`dpkg-query failed (exit ${result.code ?? result.signal})`);
+    }
+    for (const line of lines) {
+      const [name, status] = line.split(/\s+/);
+      if (name !== undefined && status !== undefined && DPKG_INSTALLED.has(status)) found.add(name);
+    }
+  } else if (header === RPM) {
+    // rpm exits with the number of names not installed and says so on stdout, one line each. A
+    // name it neither found nor denied means rpm itself failed (a locked or broken database).
+    const denied = new Set<string>();
+    for (const line of lines) {
+      const notInstalled = /^package (\S+) is not installed$/.exec(line);
+      if (notInstalled?.[1] !== undefined) denied.add(notInstalled[1]);
+      else if (line !== '') found.add(line);
+    }
+    const unanswered = names.filter((name) => !found.has(name) && !denied.has(name));
+    if (unanswered.length > 0) {
+      throw new Error(`rpm did not answer for ${unanswered.join(', ')} (exit ${result.code ?? result.signal})`);
+    }
+  } else {
+    throw new Error('cannot tell which package database was read');
+  }
+  return names.filter((name) => found.has(name));
+}
+
+function unique(names: readonly string[]): string[] {
+  return [...new Set(names)];
+}

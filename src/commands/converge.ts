@@ -6,7 +6,7 @@ import { prepareTasks } from '../engine/prepare.js';
 import { chooseProgress } from '../engine/progress.js';
 import { formatRecap, resultJson, runSucceeded, type RunResult } from '../engine/result.js';
 import { runTasks } from '../engine/run.js';
-import { withSessions } from '../engine/sessions.js';
+import { describeUnreachable, withSessions } from '../engine/sessions.js';
 import { modules } from '../modules/index.js';
 import type { Output } from '../cli/output.js';
 import { loadContext } from './context.js';
@@ -36,17 +36,13 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
   if (outcome instanceof Map) {
     result = outcome;
   } else {
-    result = new Map(
-      inventory.hosts.map((host) => {
-        const reason = outcome.unreachable.get(host.name);
-        return [host.name, reason === undefined ? { tasks: [], unreachable: false } : { tasks: [], unreachable: true, error: `${reason}` }];
-      }),
-    );
+    // The reasons are printed once, by describeUnreachable; the recap counts them.
+    result = new Map(inventory.hosts.map((host) => [host.name, { tasks: [], unreachable: outcome.unreachable.has(host.name) }]));
   }
 
   if (options.json) output.out(JSON.stringify(resultJson(result)));
   else {
-    if (!(outcome instanceof Map)) output.err(`Nothing was changed: ${outcome.unreachable.size} host(s) could not be reached.`);
+    if (!(outcome instanceof Map)) output.err(describeUnreachable(outcome.unreachable));
     output.out(formatRecap(result, options.check));
   }
   if (!(outcome instanceof Map)) return ExitCode.unreachable;

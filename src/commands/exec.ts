@@ -1,6 +1,6 @@
 // `meshctl exec -- COMMAND`: an ad-hoc command on hosts, output shown per host.
 import { ExitCode } from '../errors.js';
-import { withSessions } from '../engine/sessions.js';
+import { describeUnreachable, withSessions } from '../engine/sessions.js';
 import type { ExecResult } from '../transport/connection.js';
 import type { Output } from '../cli/output.js';
 import { limitHosts, loadContext } from './context.js';
@@ -36,7 +36,7 @@ export async function execOnHosts(options: ExecOptions, output: Output): Promise
   });
 
   if (!(outcome instanceof Map)) {
-    for (const reason of outcome.unreachable.values()) output.err(`unreachable: ${reason}`);
+    output.err(describeUnreachable(outcome.unreachable));
     return ExitCode.unreachable;
   }
   const ordered = hosts.flatMap((host) => {

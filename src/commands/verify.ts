@@ -2,7 +2,7 @@
 // retried until the mesh settles or the timeout passes; prints the matrix and a verdict.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, MeshctlError } from '../errors.js';
-import { withSessions } from '../engine/sessions.js';
+import { describeUnreachable, withSessions } from '../engine/sessions.js';
 import { rangeContains } from '../network/ipv4.js';
 import { pingPayloadFor } from '../network/mtu.js';
 import type { MeshPlan } from '../network/plan.js';
@@ -40,7 +40,7 @@ export async function verifyPingMatrix(options: VerifyOptions, output: Output): 
     }
   });
   if (!(outcome instanceof Array)) {
-    for (const reason of outcome.unreachable.values()) output.err(`unreachable: ${reason}`);
+    output.err(describeUnreachable(outcome.unreachable));
     return ExitCode.unreachable;
   }
   const ordered = names.flatMap((from) => names.filter((to) => to !== from).flatMap((to) => outcome.filter((p) => p.from === from && p.to === to)));

@@ -45,3 +45,10 @@ export async function withSessions<T>(
     await closeSessions(sessions);
   }
 }
+
+/** One line per host that could not be connected, then what that meant for the run. */
+export function describeUnreachable(unreachable: ReadonlyMap<string, string>): string {
+  const lines = [...unreachable.values()].map((reason) => `cannot connect: ${reason}`);
+  lines.push(`Nothing was changed: ${unreachable.size} host(s) could not be reached or would not let meshctl in.`);
+  return lines.join('\n');
+}

@@ -153,4 +153,13 @@ describe('ovs-gre mesh on 3 sandbox hosts', () => {
     const again = json<RunJson>(await meshctl(['down', '-i', inventory, '--json']));
     for (const host of HOSTS) expect(again.hosts[host]?.changed).toBe(0);
   });
+
+  it('removes the packages too with --purge', async () => {
+    const purge = await meshctl(['down', '-i', inventory, '--purge', '--json']);
+    const body = json<RunJson>(purge);
+    expect(body.ok, purge.stderr).toBe(true);
+    for (const host of HOSTS) expect(body.hosts[host]?.changed).toBe(1);
+    const left = await onHosts("dpkg-query -W -f='${db:Status-Status} ' openvswitch-switch docker.io 2>/dev/null; echo");
+    for (const host of HOSTS) expect(left.hosts[host]?.stdout).not.toMatch(/(^|\s)installed(\s|$)/);
+  });
 });

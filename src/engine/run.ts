@@ -1,12 +1,13 @@
 // Runs prepared tasks on every host: hosts in parallel (up to `forks`), tasks in order within a
-// host, one host's failure never stopping the others. Listr2 shows one live row per host.
+// host, one host's failure never stopping the others. On a terminal Listr2 shows one live row per
+// host with the task it is on; in plain mode every finished task is a line of its own.
 import { Listr, type ListrTask } from 'listr2';
 import { MeshctlError } from '../errors.js';
 import type { Connection } from '../transport/connection.js';
 import { applyTask } from './apply.js';
 import type { PreparedTask } from './prepare.js';
 import { listrRenderer, type ProgressMode } from './progress.js';
-import type { HostResult, RunResult } from './result.js';
+import { countHost, type HostResult, type RunResult } from './result.js';
 
 export interface RunTasksOptions {
   forks: number;
@@ -24,13 +25,28 @@ export async function runTasks(
 
   const hostRows: ListrTask[] = [...tasksByHost].map(([name, tasks]) => ({
     title: name,
-    task: (_ctx, row) => {
+    task: async (_ctx, row) => {
       const conn = connections.get(name);
       const hostResult = result.get(name);
       if (conn === undefined || hostResult === undefined) throw new Error(`no connection to ${name}`);
+      if (options.progress === 'live') {
+        for (const task of tasks) {
+          row.title = `${name} › ${task.name}`;
+          await applyRecorded(conn, task, hostResult, options.check);
+        }
+        const c = countHost(hostResult);
+        row.title = `${name}: ok=${c.ok} changed=${c.changed}`;
+        return undefined;
+      }
+      // Plain lines interleave across hosts: each names its host.
       return row.newListr(
-        // Plain lines interleave across hosts: each says which host it is about.
-        tasks.map((task) => taskRow(conn, task, hostResult, options.check, options.progress === 'plain' ? `${name}: ` : '')),
+        tasks.map((task) => ({
+          title: `${name}: ${task.name}`,
+          task: async (_c, taskRow) => {
+            const outcome = await applyRecorded(conn, task, hostResult, options.check);
+            taskRow.title = `${name}: ${task.name}: ${outcome.status}: ${outcome.reason}`;
+          },
+        })),
         { concurrent: false, exitOnError: true },
       );
     },
@@ -42,25 +58,21 @@ export async function runTasks(
     exitOnError: false,
     renderer,
     fallbackRenderer: renderer === 'silent' ? 'silent' : 'simple',
-    rendererOptions: { collapseSubtasks: true, collapseErrors: false },
+    rendererOptions: { collapseErrors: false },
   }).run();
   return result;
 }
 
-function taskRow(conn: Connection, task: PreparedTask, hostResult: HostResult, check: boolean, prefix: string): ListrTask {
-  return {
-    title: `${prefix}${task.name}`,
-    task: async (_ctx, row) => {
-      try {
-        const outcome = await applyTask(conn, task, check);
-        hostResult.tasks.push(outcome);
-        row.title = `${prefix}${task.name}: ${outcome.status}: ${outcome.reason}`;
-      } catch (error) {
-        const message = error instanceof MeshctlError ? error.message : String(error);
-        hostResult.tasks.push({ task: task.name, status: 'failed', reason: message });
-        hostResult.error = `task '${task.name}' failed: ${message}`;
-        throw error instanceof Error ? error : new Error(message);
-      }
-    },
-  };
+/** Applies one task and records its outcome; a failure is recorded, then thrown to stop the host. */
+async function applyRecorded(conn: Connection, task: PreparedTask, hostResult: HostResult, check: boolean) {
+  try {
+    const outcome = await applyTask(conn, task, check);
+    hostResult.tasks.push(outcome);
+    return outcome;
+  } catch (error) {
+    const message = error instanceof MeshctlError ? error.message : String(error);
+    hostResult.tasks.push({ task: task.name, status: 'failed', reason: message });
+    hostResult.error = `task '${task.name}' failed: ${message}`;
+    throw error instanceof Error ? error : new Error(message);
+  }
 }

@@ -23,7 +23,11 @@ const params = z.strictObject({
   underlay: z.strictObject({ interface: ifname, bridge: ifname }).optional(),
   veth: z.strictObject({ bridge_end: ifname, ovs_end: ifname }).default({ bridge_end: 'veth-mesh', ovs_end: 'veth-ovs' }),
   tx_checksum_off: z.boolean().default(true),
-  script: z.string().startsWith('/').default('/usr/local/lib/meshctl/mesh-links.sh'),
+  // It goes into the unit's ExecStart=, where systemd splits at spaces and expands `%`.
+  script: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_.\/-]+$/, 'must be an absolute path of letters, digits and . _ - /')
+    .default('/usr/local/lib/meshctl/mesh-links.sh'),
   unit: z.string().regex(/^[A-Za-z0-9@_.-]+\.service$/).default('meshctl-mesh-links.service'),
   state: z.enum(['present', 'absent']).default('present'),
 });

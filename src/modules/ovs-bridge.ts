@@ -50,7 +50,9 @@ export const ovsBridge = defineModule<OvsBridgeParams, OvsBridgeFacts>({
       command: [
         // No OVS installed (a fresh host, or after --purge) means no bridge either.
         `command -v ovs-vsctl >/dev/null || exit 2`,
-        `ovs-vsctl br-exists ${shellQuote(p.name)} || exit 2`,
+        // br-exists exits 2 for no such bridge, 1 when the database cannot be read (OVS
+        // stopped): that must fail the fact, not read as "absent".
+        `ovs-vsctl br-exists ${shellQuote(p.name)} || exit $?`,
         `ovs-vsctl --format=json --columns=datapath_type,stp_enable,rstp_enable,other_config list bridge ${shellQuote(p.name)}`,
         `ovs-vsctl --format=json --columns=mtu_request list interface ${shellQuote(p.name)}`,
         `echo ${SEP}`,

@@ -51,7 +51,8 @@ export const ovsTunnels = defineModule<OvsTunnelsParams, OvsTunnelsFacts>({
     ports: {
       command: [
         `command -v ovs-vsctl >/dev/null || exit 2`,
-        `ovs-vsctl br-exists ${shellQuote(p.bridge)} || exit 2`,
+        // 2: no such bridge; 1: the database cannot be read, an error (see ovs_bridge).
+        `ovs-vsctl br-exists ${shellQuote(p.bridge)} || exit $?`,
         `ovs-vsctl list-ports ${shellQuote(p.bridge)}`,
         `echo ${SEP}`,
         `ovs-vsctl --format=json --columns=name,type,options find interface type=${shellQuote(p.type)}`,

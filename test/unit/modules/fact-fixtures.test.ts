@@ -2,14 +2,12 @@
 // `params`, the `fact` to read, what the command printed (`stdout`, `stderr`, `code`) and either
 // the parsed value (`expect`, null standing for undefined) or a substring of the error (`error`).
 // An optional `command` pins the exact command, quoting included.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, test } from 'vitest';
-import { parse } from 'yaml';
+import { expect } from 'vitest';
 import { z } from 'zod';
 import type { FactQuery } from '../../../src/engine/module.js';
-import { modules } from '../../../src/modules/index.js';
+import { describeModuleFixtures } from './module-fixtures.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), 'facts');
 
@@ -27,40 +25,18 @@ const fixtureSchema = z
   })
   .refine((f) => (f.expect === undefined) !== (f.error === undefined), { message: 'give exactly one of expect, error' });
 
-const folders = readdirSync(root, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
-
-test('every module in the registry has fact fixtures', () => {
-  const missing = [...modules.keys()].filter((name) => !existsSync(path.join(root, name))).sort();
-  expect(missing, 'modules without a folder in test/unit/modules/facts/').toEqual([]);
+describeModuleFixtures(root, 'fact', (module, raw, folder) => {
+  const fixture = fixtureSchema.parse(raw);
+  const queries = module.facts(module.params.parse(fixture.params)) as Record<string, FactQuery<unknown> | undefined>;
+  const query = queries[fixture.fact];
+  expect(query, `module ${folder} has no fact '${fixture.fact}' for these params`).toBeDefined();
+  if (query === undefined) return;
+  if (fixture.command !== undefined) expect(query.command).toBe(fixture.command);
+  const result = { stdout: fixture.stdout, stderr: fixture.stderr, code: fixture.code, signal: fixture.signal };
+  if (fixture.error !== undefined) {
+    expect(() => query.parse(result)).toThrow(fixture.error);
+  } else {
+    // YAML has no undefined: a fact read as undefined (no such bridge) is `expect: null`.
+    expect(query.parse(result) ?? null).toEqual(fixture.expect);
+  }
 });
-
-for (const folder of folders.sort()) {
-  describe(folder, () => {
-    const files = readdirSync(path.join(root, folder)).filter((file) => file.endsWith('.yaml')).sort();
-
-    test('is the name of a module in the registry and has fixtures', () => {
-      expect(modules.has(folder), `no module named '${folder}' in src/modules/index.ts`).toBe(true);
-      expect(files.length).toBeGreaterThan(0);
-    });
-
-    const module = modules.get(folder);
-    if (module === undefined) return;
-    for (const file of files) {
-      test(file.replace(/\.yaml$/, ''), () => {
-        const fixture = fixtureSchema.parse(parse(readFileSync(path.join(root, folder, file), 'utf8')));
-        const queries = module.facts(module.params.parse(fixture.params)) as Record<string, FactQuery<unknown> | undefined>;
-        const query = queries[fixture.fact];
-        expect(query, `module ${folder} has no fact '${fixture.fact}' for these params`).toBeDefined();
-        if (query === undefined) return;
-        if (fixture.command !== undefined) expect(query.command).toBe(fixture.command);
-        const result = { stdout: fixture.stdout, stderr: fixture.stderr, code: fixture.code, signal: fixture.signal };
-        if (fixture.error !== undefined) {
-          expect(() => query.parse(result)).toThrow(fixture.error);
-        } else {
-          // YAML has no undefined: a fact read as undefined (no such bridge) is `expect: null`.
-          expect(query.parse(result) ?? null).toEqual(fixture.expect);
-        }
-      });
-    }
-  });
-}

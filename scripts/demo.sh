@@ -17,7 +17,7 @@ cat <<MSG
 
 The mesh is up on 3 sandbox hosts. Try:
   $meshctl up $inventory                       # again: changes nothing, and says so
-  $meshctl exec -i $inventory -- 'ovs-vsctl show'
+  $meshctl exec -i $inventory --become -- 'ovs-vsctl show'
   $meshctl down -i $inventory                  # remove the mesh
   $meshctl sandbox down --inventory $inventory # remove the hosts
 MSG

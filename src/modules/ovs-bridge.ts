@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { change, defineModule, ok, run, type Step } from '../engine/module.js';
 import type { ExecResult } from '../transport/connection.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
-import { ovsMap, ovsOptional, parseOvsTable } from './ovsdb.js';
+import { bridgeExistsGuard, NO_BRIDGE, ovsMap, ovsOptional, parseOvsTable } from './ovsdb.js';
 
 const ifname = z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, 'must be an interface name');
 
@@ -48,11 +48,7 @@ export const ovsBridge = defineModule<OvsBridgeParams, OvsBridgeFacts>({
   facts: (p) => ({
     bridge: {
       command: [
-        // No OVS installed (a fresh host, or after --purge) means no bridge either.
-        `command -v ovs-vsctl >/dev/null || exit 2`,
-        // br-exists exits 2 for no such bridge, 1 when the database cannot be read (OVS
-        // stopped): that must fail the fact, not read as "absent".
-        `ovs-vsctl br-exists ${shellQuote(p.name)} || exit $?`,
+        ...bridgeExistsGuard(p.name),
         `ovs-vsctl --format=json --columns=datapath_type,stp_enable,rstp_enable,other_config list bridge ${shellQuote(p.name)}`,
         `ovs-vsctl --format=json --columns=mtu_request list interface ${shellQuote(p.name)}`,
         `echo ${SEP}`,
@@ -118,7 +114,7 @@ function bridgeDrift(bridge: BridgeState, p: OvsBridgeParams, mac: string | unde
 }
 
 export function parseBridge(result: ExecResult): BridgeState | undefined {
-  if (result.code === 2) return undefined;
+  if (result.code === NO_BRIDGE) return undefined;
   const [tables = '', portList = ''] = expectOk(result, 'bridge').split(`${SEP}\n`);
   const [bridgeJson = '', interfaceJson = ''] = tables.trim().split('\n');
   const [row] = parseOvsTable(bridgeJson);

@@ -10,7 +10,7 @@ import { change, defineModule, ok, run, type Step } from '../engine/module.js';
 import { isIPv4 } from '../network/ipv4.js';
 import type { ExecResult } from '../transport/connection.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
-import { ovsMap, parseOvsTable } from './ovsdb.js';
+import { bridgeExistsGuard, NO_BRIDGE, ovsMap, parseOvsTable } from './ovsdb.js';
 
 const params = z.strictObject({
   bridge: z.string().regex(/^[A-Za-z0-9_-]{1,15}$/),
@@ -50,9 +50,7 @@ export const ovsTunnels = defineModule<OvsTunnelsParams, OvsTunnelsFacts>({
   facts: (p) => ({
     ports: {
       command: [
-        `command -v ovs-vsctl >/dev/null || exit 2`,
-        // 2: no such bridge; 1: the database cannot be read, an error (see ovs_bridge).
-        `ovs-vsctl br-exists ${shellQuote(p.bridge)} || exit $?`,
+        ...bridgeExistsGuard(p.bridge),
         `ovs-vsctl list-ports ${shellQuote(p.bridge)}`,
         `echo ${SEP}`,
         `ovs-vsctl --format=json --columns=name,type,options find interface type=${shellQuote(p.type)}`,
@@ -106,7 +104,7 @@ function ovsMapLiteral(options: Record<string, string>): string {
 }
 
 export function parseTunnelPorts(result: ExecResult): TunnelPort[] | undefined {
-  if (result.code === 2) return undefined;
+  if (result.code === NO_BRIDGE) return undefined;
   if (result.code !== 0) throw new Error(result.stderr.trim() || `exit ${result.code}`);
   const [portList = '', json = ''] = result.stdout.split(`${SEP}\n`);
   const onBridge = new Set(portList.split('\n').map((l) => l.trim()).filter(Boolean));

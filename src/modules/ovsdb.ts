@@ -1,4 +1,18 @@
 // Reads `ovs-vsctl --format=json` tables: OVSDB's tagged values ("set", "map", "uuid") made plain.
+import { shellQuote } from '../transport/quote.js';
+
+/** Exit status of a bridge fact's command when the bridge is not there (parsers read it as absent). */
+export const NO_BRIDGE = 2;
+
+/**
+ * The first commands of a fact about one bridge, to be joined with `&&`: exit NO_BRIDGE when OVS
+ * is not installed (a fresh host, or after --purge) or the bridge does not exist. br-exists exits
+ * 2 for no such bridge but 1 when the database cannot be read (OVS stopped): that must fail the
+ * fact, not read as "absent".
+ */
+export function bridgeExistsGuard(bridge: string): string[] {
+  return [`command -v ovs-vsctl >/dev/null || exit ${NO_BRIDGE}`, `ovs-vsctl br-exists ${shellQuote(bridge)} || exit $?`];
+}
 
 export type OvsValue = string | number | boolean | OvsValue[] | { [key: string]: string };
 

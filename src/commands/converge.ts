@@ -32,19 +32,17 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
     runTasks(tasks, connections, { forks: options.forks, check: options.check, progress: chooseProgress(options) }),
   );
 
-  let result: RunResult;
-  if (outcome instanceof Map) {
-    result = outcome;
-  } else {
-    // The reasons are printed once, by describeUnreachable; the recap counts them.
-    result = new Map(inventory.hosts.map((host) => [host.name, { tasks: [], unreachable: outcome.unreachable.has(host.name) }]));
-  }
+  // Unreachable hosts: nothing ran anywhere. The reasons are printed once, by
+  // describeUnreachable; the recap only counts them.
+  const result: RunResult = outcome.connected
+    ? outcome.value
+    : new Map(inventory.hosts.map((host) => [host.name, { tasks: [], unreachable: outcome.unreachable.has(host.name) }]));
 
   if (options.json) output.out(JSON.stringify(resultJson(result)));
   else {
-    if (!(outcome instanceof Map)) output.err(describeUnreachable(outcome.unreachable));
+    if (!outcome.connected) output.err(describeUnreachable(outcome.unreachable));
     output.out(formatRecap(result, options.check));
   }
-  if (!(outcome instanceof Map)) return ExitCode.unreachable;
+  if (!outcome.connected) return ExitCode.unreachable;
   return runSucceeded(result) ? ExitCode.ok : ExitCode.hostFailed;
 }

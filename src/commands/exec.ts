@@ -35,12 +35,12 @@ export async function execOnHosts(options: ExecOptions, output: Output): Promise
     return results;
   });
 
-  if (!(outcome instanceof Map)) {
+  if (!outcome.connected) {
     output.err(describeUnreachable(outcome.unreachable));
     return ExitCode.unreachable;
   }
   const ordered = hosts.flatMap((host) => {
-    const result = outcome.get(host.name);
+    const result = outcome.value.get(host.name);
     return result === undefined ? [] : [[host.name, result] as const];
   });
   if (options.json) {

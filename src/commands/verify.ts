@@ -6,9 +6,9 @@ import { describeUnreachable, withSessions } from '../engine/sessions.js';
 import { rangeContains } from '../network/ipv4.js';
 import { pingPayloadFor } from '../network/mtu.js';
 import type { MeshPlan } from '../network/plan.js';
-import type { Connection } from '../transport/connection.js';
+import type { Connection, ExecResult } from '../transport/connection.js';
 import { formatMatrix, matrixJson, type PairResult } from '../verify/matrix.js';
-import { pairProbeScript, parsePairProbes } from '../verify/pair-probe.js';
+import { pairProbeScript, parsePairProbes, type PairProbe } from '../verify/pair-probe.js';
 import { ensureProbeImage } from '../verify/probe-image.js';
 import { PROBE_CONTAINER, removeProbe, startProbe, type Probe } from '../verify/probes.js';
 import type { Output } from '../cli/output.js';
@@ -34,19 +34,19 @@ export async function verifyPingMatrix(options: VerifyOptions, output: Output): 
   const outcome = await withSessions(inventory.hosts, connect, async (connections) => {
     const probes = await startProbes(connections, log);
     try {
-      return await probeUntilSettled(connections, probes, plan, options.timeout * 1000, log);
+      return await probeUntilSettled(names, connections, probes, plan, options.timeout * 1000, log);
     } finally {
       if (!options.keepProbes) await Promise.allSettled([...connections.values()].map(removeProbe));
     }
   });
-  if (!(outcome instanceof Array)) {
+  if (!outcome.connected) {
     output.err(describeUnreachable(outcome.unreachable));
     return ExitCode.unreachable;
   }
-  const ordered = names.flatMap((from) => names.filter((to) => to !== from).flatMap((to) => outcome.filter((p) => p.from === from && p.to === to)));
-  if (options.json) output.out(JSON.stringify(matrixJson(ordered)));
-  else output.out(formatMatrix(names, ordered, plan.mtu));
-  return matrixJson(ordered).ok ? ExitCode.ok : ExitCode.hostFailed;
+  const pairs = outcome.value;
+  if (options.json) output.out(JSON.stringify(matrixJson(pairs)));
+  else output.out(formatMatrix(names, pairs, plan.mtu));
+  return matrixJson(pairs).ok ? ExitCode.ok : ExitCode.hostFailed;
 }
 
 type ProbeOrProblem = Probe | { host: string; problem: string };
@@ -67,7 +67,8 @@ async function startProbes(connections: Map<string, Connection>, log: (line: str
 }
 
 /** Why a probe cannot stand for its host on the mesh, if it cannot. */
-function probeProblem(probe: ProbeOrProblem, plan: MeshPlan): string | undefined {
+function probeProblem(probe: ProbeOrProblem | undefined, plan: MeshPlan): string | undefined {
+  if (probe === undefined) return 'no probe was started';
   if ('problem' in probe) return probe.problem;
   const hostPlan = plan.hosts.get(probe.host);
   if (hostPlan !== undefined && !rangeContains(hostPlan.slice, probe.address)) {
@@ -77,52 +78,61 @@ function probeProblem(probe: ProbeOrProblem, plan: MeshPlan): string | undefined
   return undefined;
 }
 
+/** Every ordered pair, in inventory order, probed in rounds until all pass or the time is up. */
 async function probeUntilSettled(
+  names: readonly string[],
   connections: Map<string, Connection>,
   probes: Map<string, ProbeOrProblem>,
   plan: MeshPlan,
   timeoutMs: number,
   log: (line: string) => void,
 ): Promise<PairResult[]> {
-  const results = new Map<string, PairResult>();
-  const key = (from: string, to: string): string => `${from}\u0000${to}`;
-  const names = [...probes.keys()];
-  for (const from of names) {
-    for (const to of names) {
-      if (from === to) continue;
-      const problem = probeProblem(probes.get(from)!, plan) ?? probeProblem(probes.get(to)!, plan);
-      results.set(key(from, to), { from, to, ok: false, rtt_ms: null, tcp_ok: false, mtu_ok: false, problem: problem ?? 'not probed yet' });
-    }
-  }
-  const probeable = [...results.values()].filter((p) => probeProblem(probes.get(p.from)!, plan) === undefined && probeProblem(probes.get(p.to)!, plan) === undefined);
+  const problems = new Map(names.map((name) => [name, probeProblem(probes.get(name), plan)]));
+  const pairs: PairResult[] = names.flatMap((from) =>
+    names
+      .filter((to) => to !== from)
+      .map((to) => {
+        const problem = problems.get(from) ?? problems.get(to) ?? 'not probed yet';
+        return { from, to, ok: false, rtt_ms: null, tcp_ok: false, mtu_ok: false, problem };
+      }),
+  );
+  const probeable = (pair: PairResult): boolean => problems.get(pair.from) === undefined && problems.get(pair.to) === undefined;
   const deadline = Date.now() + timeoutMs;
   for (let round = 1; ; round++) {
-    const pending = probeable.filter((p) => !results.get(key(p.from, p.to))?.ok);
+    const pending = pairs.filter((pair) => !pair.ok && probeable(pair));
     if (pending.length === 0) break;
+    if (round > 1) {
+      if (Date.now() + RETRY_PAUSE_MS > deadline) break;
+      log(`round ${round - 1}: ${pending.length} pair(s) not yet passing; retrying while the mesh settles`);
+      await sleep(RETRY_PAUSE_MS);
+    }
     await Promise.all(
       names.map(async (from) => {
-        const targets = pending.filter((p) => p.from === from).map((p) => probes.get(p.to) as Probe);
         const conn = connections.get(from);
-        if (targets.length === 0 || conn === undefined) return;
-        const script = pairProbeScript(targets.map((t) => t.address), pingPayloadFor(plan.mtu));
+        const fromHere = pending.filter((pair) => pair.from === from);
+        if (fromHere.length === 0 || conn === undefined) return;
+        const targets = new Map(fromHere.map((pair) => [(probes.get(pair.to) as Probe).address, pair]));
+        const script = pairProbeScript([...targets.keys()], pingPayloadFor(plan.mtu));
         const ran = await conn.exec(['docker', 'exec', PROBE_CONTAINER, 'sh', '-c', script]);
         const measured = parsePairProbes(ran.stdout);
-        for (const target of targets) {
-          const m = measured.get(target.address);
-          const ok = m !== undefined && m.icmpOk && m.tcpOk && m.fullSizeOk;
-          const problem = m === undefined
-            ? `no answer from the probe script: ${ran.stderr.trim() || ran.stdout.trim()}`
-            : [m.icmpOk ? '' : 'ping lost', m.tcpOk ? '' : 'TCP transfer failed', m.fullSizeOk ? '' : `${plan.mtu}-byte DF ping lost`].filter(Boolean).join(', ');
-          const result: PairResult = { from, to: target.host, ok, rtt_ms: m?.icmpOk ? m.rttMs : null, tcp_ok: m?.tcpOk ?? false, mtu_ok: m?.fullSizeOk ?? false };
-          if (!ok) result.problem = `${problem} (${target.address})`;
-          results.set(key(from, target.host), result);
-        }
+        for (const [address, pair] of targets) recordProbe(pair, address, measured.get(address), ran, plan.mtu);
       }),
     );
-    const failing = probeable.filter((p) => !results.get(key(p.from, p.to))?.ok).length;
-    if (failing === 0 || Date.now() + RETRY_PAUSE_MS > deadline) break;
-    log(`round ${round}: ${failing} pair(s) not yet passing; retrying while the mesh settles`);
-    await sleep(RETRY_PAUSE_MS);
   }
-  return [...results.values()];
+  return pairs;
+}
+
+function recordProbe(pair: PairResult, address: string, m: PairProbe | undefined, ran: ExecResult, mtu: number): void {
+  pair.ok = m !== undefined && m.icmpOk && m.tcpOk && m.fullSizeOk;
+  pair.rtt_ms = m?.icmpOk ? m.rttMs : null;
+  pair.tcp_ok = m?.tcpOk ?? false;
+  pair.mtu_ok = m?.fullSizeOk ?? false;
+  if (pair.ok) {
+    delete pair.problem;
+    return;
+  }
+  const problem = m === undefined
+    ? `no answer from the probe script: ${ran.stderr.trim() || ran.stdout.trim()}`
+    : [m.icmpOk ? '' : 'ping lost', m.tcpOk ? '' : 'TCP transfer failed', m.fullSizeOk ? '' : `${mtu}-byte DF ping lost`].filter(Boolean).join(', ');
+  pair.problem = `${problem} (${address})`;
 }

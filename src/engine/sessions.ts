@@ -31,16 +31,20 @@ export async function closeSessions(sessions: Sessions): Promise<void> {
   await Promise.allSettled([...sessions.connections.values()].map((conn) => conn.close()));
 }
 
+export type SessionOutcome<T> =
+  | { connected: true; value: T }
+  | { connected: false; unreachable: Map<string, string> };
+
 /** Runs `fn` with every host connected, or not at all: one unreachable host stops the run untouched. */
 export async function withSessions<T>(
   hosts: readonly Host[],
   connect: Connector,
   fn: (connections: Map<string, Connection>) => Promise<T>,
-): Promise<T | { unreachable: Map<string, string> }> {
+): Promise<SessionOutcome<T>> {
   const sessions = await openSessions(hosts, connect);
   try {
-    if (sessions.unreachable.size > 0) return { unreachable: sessions.unreachable };
-    return await fn(sessions.connections);
+    if (sessions.unreachable.size > 0) return { connected: false, unreachable: sessions.unreachable };
+    return { connected: true, value: await fn(sessions.connections) };
   } finally {
     await closeSessions(sessions);
   }

@@ -35,6 +35,12 @@ export interface InputProblem {
   message: string;
 }
 
+/** A problem at a field of a parsed input, before it is mapped to a line: `['mesh', 'pool']`. */
+export interface FieldProblem {
+  path: readonly (string | number)[];
+  message: string;
+}
+
 export function formatProblem(p: InputProblem): string {
   const field = p.field === '' ? '' : `${p.field}: `;
   return `${p.file}:${p.line}:${p.column} ${field}${p.message}`;

@@ -2,6 +2,7 @@
 // turns errors into messages and exit codes.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, MeshctlError } from '../errors.js';
+import { backendNames } from '../backends/index.js';
 import { processOutput, type Output } from './output.js';
 
 const DEFAULT_INVENTORY = 'inventory.yaml';
@@ -123,7 +124,7 @@ function addSandboxCommands(program: Command, output: Output): void {
     .command('up')
     .description('start N host containers and write an inventory for them')
     .addOption(new Option('-n, --hosts <n>', 'how many hosts').argParser(positiveInt).default(3))
-    .option('-b, --backend <name>', 'mesh backend', 'ovs-gre')
+    .option('-b, --backend <name>', `mesh backend: ${backendNames.join(', ')}`, 'ovs-gre')
     .addOption(inventoryOption())
     .option('--set <key=value>', 'set an inventory value by its dotted path (repeatable)', collect, [])
     .action(async (opts: { hosts: number; backend: string; inventory: string; set: string[] }) => {

@@ -2,7 +2,8 @@
 import { UsageError } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import type { Host, Inventory } from '../inventory/types.js';
-import { planMesh, type MeshPlan } from '../network/plan.js';
+import { planInventory } from '../inventory/plan.js';
+import type { MeshPlan } from '../network/plan.js';
 import type { Connector } from '../engine/sessions.js';
 import { connect } from '../transport/ssh.js';
 
@@ -17,7 +18,7 @@ export async function loadContext(inventoryPath: string, env: NodeJS.ProcessEnv 
   const passwords = becomePasswords(inventory.hosts, env);
   return {
     inventory,
-    plan: planMesh(inventory),
+    plan: planInventory(inventory),
     connect: (host) => {
       const becomePassword = passwords.get(host.name);
       return connect(host, becomePassword === undefined ? {} : { becomePassword });

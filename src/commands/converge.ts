@@ -24,7 +24,7 @@ export interface ConvergeOptions {
 export async function converge(action: PlaybookAction, options: ConvergeOptions, output: Output): Promise<number> {
   const context = await loadContext(options.inventory);
   const { inventory, plan } = context;
-  const playbookFile = options.playbook ?? path.join(playbookDir(), `${inventory.mesh.backend}.yaml`);
+  const playbookFile = options.playbook ?? path.join(playbookDir(), inventory.backend.playbook);
   const playbook = await loadPlaybook(playbookFile, modules);
   const tasks = prepareTasks(playbook, action, inventory, plan, { purge: options.purge });
 

@@ -1,4 +1,5 @@
-// The variables a playbook sees on one host: merged inventory vars, the host, and the mesh plan.
+// The variables a playbook sees on one host: merged inventory vars, the host, and under `mesh`
+// the validated mesh section as written, this host's plan, and the backend's own values.
 import type { Host, Inventory } from '../inventory/types.js';
 import type { MeshPlan } from '../network/plan.js';
 import type { Vars } from './template.js';
@@ -11,24 +12,20 @@ export interface RunOptions {
 export function hostVars(inventory: Inventory, plan: MeshPlan, host: Host, options: RunOptions): Vars {
   const hostPlan = plan.hosts.get(host.name);
   if (hostPlan === undefined) throw new Error(`no plan for host ${host.name}`);
-  const { mesh } = inventory;
+  const { mesh, backend } = inventory;
+  const hostFacts = { name: host.name, address: host.address, underlay_address: host.underlayAddress, groups: host.groups };
   return {
     ...host.vars,
     inventory_hostname: host.name,
-    host: { name: host.name, address: host.address, underlay_address: host.underlayAddress, groups: host.groups },
+    host: hostFacts,
     mesh: {
-      backend: mesh.backend,
-      pool: mesh.pool,
-      slice_prefix: mesh.slicePrefix,
-      mtu: mesh.mtu,
-      underlay: { interface: mesh.underlay.interface, mtu: mesh.underlay.mtu },
-      spanning_tree: mesh.spanningTree,
-      ovs: { bridge: mesh.ovs.bridge, datapath: mesh.ovs.datapath },
-      docker: { bridge: mesh.docker.bridge },
+      ...mesh,
       slice: hostPlan.slice,
       gateway: hostPlan.gateway,
       gateway_cidr: hostPlan.gatewayCidr,
+      slice_gateway_cidr: hostPlan.sliceGatewayCidr,
       peers: hostPlan.peers.map((peer) => ({ name: peer.name, underlay_address: peer.underlayAddress })),
+      ...backend.hostVars?.(mesh as never, hostFacts),
     },
     purge: options.purge,
   };

@@ -1,20 +1,19 @@
 // Checks that span fields (duplicates, pool sizing, overlaps, MTU), run after the schema passed.
+import type { Backend, UnresolvedMesh } from '../backends/index.js';
+import type { FieldProblem } from '../errors.js';
+import { allocateSlices } from '../network/allocate.js';
 import { isIPv4, isIPv4Network, prefixOf, rangeContains, sliceCount } from '../network/ipv4.js';
-import { MIN_MESH_MTU, TUNNEL_OVERHEAD } from '../network/mtu.js';
-import { sliceIndexes } from '../network/plan.js';
-import type { FieldPath } from './locate.js';
+import { MIN_MESH_MTU } from '../network/mtu.js';
 import type { RawInventory } from './schema.js';
 
-export interface FieldProblem {
-  path: FieldPath;
-  message: string;
-}
 
 const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-export const DEFAULT_UNDERLAY_MTU = 1500;
-
-export function checkInventory(raw: RawInventory): FieldProblem[] {
-  return [...checkHosts(raw), ...checkMesh(raw)];
+export function checkInventory(raw: RawInventory, backend: Backend): FieldProblem[] {
+  const mesh = raw.mesh as unknown as UnresolvedMesh;
+  const common = checkMesh(raw, mesh, backend);
+  // A backend's own checks may rely on the common fields being sound (a valid pool, say).
+  const own = common.length === 0 ? (backend.check?.({ mesh: raw.mesh as never, hosts: raw.hosts }) ?? []) : [];
+  return [...checkHosts(raw), ...common, ...own];
 }
 
 function checkHosts(raw: RawInventory): FieldProblem[] {
@@ -56,18 +55,17 @@ function checkHosts(raw: RawInventory): FieldProblem[] {
   return problems;
 }
 
-function checkMesh(raw: RawInventory): FieldProblem[] {
+function checkMesh(raw: RawInventory, mesh: UnresolvedMesh, backend: Backend): FieldProblem[] {
   const problems: FieldProblem[] = [];
-  const mesh = raw.mesh;
-  const underlayMtu = mesh.underlay?.mtu ?? DEFAULT_UNDERLAY_MTU;
-  const maxMtu = underlayMtu - TUNNEL_OVERHEAD[mesh.backend];
+  const underlayMtu = mesh.underlay.mtu;
+  const maxMtu = underlayMtu - backend.overhead;
   if (mesh.mtu !== undefined) {
     if (mesh.mtu < MIN_MESH_MTU) {
       problems.push({ path: ['mesh', 'mtu'], message: `${mesh.mtu} is too small: the mesh MTU must be at least ${MIN_MESH_MTU}` });
     } else if (mesh.mtu > maxMtu) {
       problems.push({
         path: ['mesh', 'mtu'],
-        message: `${mesh.mtu} is too large: ${mesh.backend} adds ${TUNNEL_OVERHEAD[mesh.backend]} bytes, so an underlay MTU of ${underlayMtu} carries at most ${maxMtu}`,
+        message: `${mesh.mtu} is too large: ${mesh.backend} adds ${backend.overhead} bytes, so an underlay MTU of ${underlayMtu} carries at most ${maxMtu}`,
       });
     }
   } else if (maxMtu < MIN_MESH_MTU) {
@@ -90,7 +88,7 @@ function checkMesh(raw: RawInventory): FieldProblem[] {
       message: `${mesh.pool} holds ${slices} slices of /${mesh.slice_prefix}, too few for ${raw.hosts.length} hosts`,
     });
   }
-  const indexes = sliceIndexes(raw.hosts.map((h) => ({ name: h.name, meshIndex: h.mesh_index })));
+  const indexes = allocateSlices(raw.hosts.map((h) => ({ name: h.name, meshIndex: h.mesh_index })));
   const owner = new Map<number, number>();
   raw.hosts.forEach((host, i) => {
     const index = indexes.get(host.name) ?? i;

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { InputError, UsageError, type InputProblem } from '../errors.js';
-import { meshMtuFor } from '../network/mtu.js';
-import { checkInventory, DEFAULT_UNDERLAY_MTU } from './checks.js';
+import { backendNames, findBackend, type Backend, type UnresolvedMesh } from '../backends/index.js';
+import { checkInventory } from './checks.js';
 import { formatFieldPath, locate, type FieldPath } from './locate.js';
 import { inventorySchema, type RawHost, type RawInventory, type RawSsh } from './schema.js';
 import type { Host, Inventory, MeshSpec, SshSettings } from './types.js';
@@ -46,9 +46,12 @@ export function parseInventory(text: string, file: string): Inventory {
     const present = (fieldPath: FieldPath): boolean => doc.hasIn(fieldPath);
     throw new InputError(parsed.error.issues.flatMap((issue) => schemaProblems(issue, problemAt, present)));
   }
-  const problems = checkInventory(parsed.data).map((p) => problemAt(p.path, p.message));
+  const backend = findBackend(parsed.data.mesh.backend as string);
+  // The schema only lets known backends through.
+  if (backend === undefined) throw new Error(`no backend ${String(parsed.data.mesh.backend)}`);
+  const problems = checkInventory(parsed.data, backend).map((p) => problemAt(p.path, p.message));
   if (problems.length > 0) throw new InputError(problems);
-  return resolveInventory(parsed.data, file);
+  return resolveInventory(parsed.data, file, backend);
 }
 
 type ProblemAt = (fieldPath: FieldPath, message: string, keyOf?: string) => InputProblem;
@@ -61,15 +64,19 @@ function schemaProblems(issue: z.core.$ZodIssue, problemAt: ProblemAt, present: 
   if (issue.code === 'invalid_type' && !present(fieldPath)) {
     return [problemAt(fieldPath, 'is required')];
   }
+  if (issue.code === 'invalid_union' && issue.discriminator === 'backend') {
+    if (!present(fieldPath)) return [problemAt(fieldPath, `is required: one of ${backendNames.join(', ')}`)];
+    return [problemAt(fieldPath, `unknown backend: use one of ${backendNames.join(', ')}`)];
+  }
   return [problemAt(fieldPath, issue.message)];
 }
 
 const DEFAULT_SSH = { user: 'root', port: 22, known_hosts: '~/.ssh/known_hosts', connect_timeout: 10, command_timeout: 900 };
 
-function resolveInventory(raw: RawInventory, file: string): Inventory {
+function resolveInventory(raw: RawInventory, file: string, backend: Backend): Inventory {
   const baseDir = path.dirname(path.resolve(file));
   const hosts = raw.hosts.map((host) => resolveHost(raw, host, baseDir));
-  return { file, hosts, mesh: resolveMesh(raw) };
+  return { file, hosts, mesh: resolveMesh(raw, backend), backend };
 }
 
 function resolveHost(raw: RawInventory, host: RawHost, baseDir: string): Host {
@@ -101,19 +108,10 @@ function resolveHost(raw: RawInventory, host: RawHost, baseDir: string): Host {
   return resolved;
 }
 
-function resolveMesh(raw: RawInventory): MeshSpec {
-  const mesh = raw.mesh;
-  const underlayMtu = mesh.underlay?.mtu ?? DEFAULT_UNDERLAY_MTU;
-  return {
-    backend: mesh.backend,
-    pool: mesh.pool,
-    slicePrefix: mesh.slice_prefix,
-    underlay: { interface: mesh.underlay?.interface ?? 'eth0', mtu: underlayMtu },
-    mtu: mesh.mtu ?? meshMtuFor(mesh.backend, underlayMtu),
-    spanningTree: mesh.spanning_tree ?? 'rstp',
-    ovs: { bridge: mesh.ovs?.bridge ?? 'br0', datapath: mesh.ovs?.datapath ?? 'system' },
-    docker: { bridge: mesh.docker?.bridge ?? 'docker0' },
-  };
+/** The section as validated, with the MTU the backend's encapsulation leaves when none is set. */
+function resolveMesh(raw: RawInventory, backend: Backend): MeshSpec {
+  const mesh = raw.mesh as unknown as UnresolvedMesh & Record<string, unknown>;
+  return { ...mesh, mtu: mesh.mtu ?? mesh.underlay.mtu - backend.overhead };
 }
 
 /** `~` is the user's home; relative paths are relative to the inventory file. */

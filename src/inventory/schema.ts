@@ -1,5 +1,7 @@
 // The inventory file's shape as written in YAML (snake_case), checked by zod before anything else.
+// The `mesh:` section's shape belongs to the backends (src/backends/).
 import { z } from 'zod';
+import { backends, type MeshSchema } from '../backends/index.js';
 
 const port = z.number().int().min(1).max(65535);
 const seconds = z.number().positive().max(86_400);
@@ -40,30 +42,11 @@ export const hostSchema = z.strictObject({
   ...becomeFields,
 });
 
-export const meshSchema = z.strictObject({
-  backend: z.enum(['ovs-gre']),
-  pool: z.string(),
-  slice_prefix: z.number().int().min(1).max(30),
-  underlay: z
-    .strictObject({
-      interface: z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, 'must be a network interface name').optional(),
-      mtu: z.number().int().min(576).max(65535).optional(),
-    })
-    .optional(),
-  mtu: z.number().int().optional(),
-  spanning_tree: z.enum(['rstp', 'stp', 'off']).optional(),
-  ovs: z
-    .strictObject({
-      bridge: z.string().regex(/^[A-Za-z0-9_-]{1,15}$/, 'must be a bridge name').optional(),
-      datapath: z.enum(['system', 'netdev']).optional(),
-    })
-    .optional(),
-  docker: z
-    .strictObject({
-      bridge: z.string().regex(/^[A-Za-z0-9_-]{1,15}$/, 'must be a bridge name').optional(),
-    })
-    .optional(),
-});
+/** `mesh:`: one of the backends' sections, chosen by its `backend` field. */
+export const meshSchema = z.discriminatedUnion(
+  'backend',
+  backends.map((backend) => backend.meshSchema) as [MeshSchema, ...MeshSchema[]],
+);
 
 export const inventorySchema = z.strictObject({
   vars: vars.optional(),

@@ -1,4 +1,5 @@
 // The typed inventory: what the loader hands to the rest of meshctl after validation.
+import type { Backend, CommonMesh } from '../backends/index.js';
 
 export interface SshSettings {
   user: string;
@@ -29,27 +30,16 @@ export interface Host {
   meshIndex?: number;
 }
 
-export type MeshBackend = 'ovs-gre';
-export type SpanningTree = 'rstp' | 'stp' | 'off';
-export type OvsDatapath = 'system' | 'netdev';
-
-export interface MeshSpec {
-  backend: MeshBackend;
-  /** The address pool all containers of the mesh share, e.g. 172.17.0.0/16. */
-  pool: string;
-  /** Prefix length of each host's slice of the pool, e.g. 18. */
-  slicePrefix: number;
-  underlay: { interface: string; mtu: number };
-  /** MTU inside the mesh: underlay MTU - 38 unless set. */
-  mtu: number;
-  spanningTree: SpanningTree;
-  ovs: { bridge: string; datapath: OvsDatapath };
-  docker: { bridge: string };
-}
+/**
+ * The validated `mesh:` section as written (snake_case, defaults filled, MTU resolved): the
+ * fields all backends share are typed, the backend's own ones are there for its playbook.
+ */
+export type MeshSpec = CommonMesh & Record<string, unknown>;
 
 export interface Inventory {
   /** Path the inventory was read from (for messages). */
   file: string;
   hosts: Host[];
   mesh: MeshSpec;
+  backend: Backend;
 }

@@ -1,7 +1,7 @@
 // Address planning: which slice of the pool, which gateway and which peers each host gets.
-// Pure: a function of the validated inventory only, so the same inventory always yields the
-// same plan and `up`, `down` and `verify` agree without asking any host.
-import type { Host, Inventory } from '../inventory/types.js';
+// Pure: a function of the mesh settings and the hosts only, so the same inventory always
+// yields the same plan and `up`, `down` and `verify` agree without asking any host.
+import { allocateSlices } from './allocate.js';
 import { firstHost, prefixOf, sliceAt } from './ipv4.js';
 
 export interface Peer {
@@ -14,10 +14,12 @@ export interface HostPlan {
   index: number;
   /** This host's containers take addresses from here (Docker's fixed-cidr). */
   slice: string;
-  /** docker0's address: the first address of the slice. */
+  /** The host's own address in its slice (docker0's): the slice's first address. */
   gateway: string;
-  /** gateway/pool-prefix: docker0 is on the whole pool's L2 segment. */
+  /** gateway/pool-prefix: docker0 on the whole pool's L2 segment (one segment for all hosts). */
   gatewayCidr: string;
+  /** gateway/slice-prefix: docker0 on its own subnet (a routed design: Docker's `bip`). */
+  sliceGatewayCidr: string;
   peers: Peer[];
 }
 
@@ -27,24 +29,34 @@ export interface MeshPlan {
   hosts: Map<string, HostPlan>;
 }
 
-/** Slice index of each host: its `mesh_index` if set, else its position in the inventory. */
-export function sliceIndexes(hosts: readonly Pick<Host, 'name' | 'meshIndex'>[]): Map<string, number> {
-  return new Map(hosts.map((host, position) => [host.name, host.meshIndex ?? position]));
+export interface PlanInput {
+  pool: string;
+  slicePrefix: number;
+  mtu: number;
+  hosts: readonly { name: string; underlayAddress: string; meshIndex?: number | undefined }[];
 }
 
-export function planMesh(inventory: Inventory): MeshPlan {
-  const { pool, slicePrefix, mtu } = inventory.mesh;
+export function planMesh(input: PlanInput): MeshPlan {
+  const { pool, slicePrefix, mtu } = input;
   const poolPrefix = prefixOf(pool);
-  const indexes = sliceIndexes(inventory.hosts);
+  const indexes = allocateSlices(input.hosts);
   const hosts = new Map<string, HostPlan>();
-  for (const host of inventory.hosts) {
+  for (const host of input.hosts) {
     const index = indexes.get(host.name) ?? 0;
     const slice = sliceAt(pool, slicePrefix, index);
     const gateway = firstHost(slice);
-    const peers = inventory.hosts
+    const peers = input.hosts
       .filter((other) => other.name !== host.name)
       .map((other) => ({ name: other.name, underlayAddress: other.underlayAddress }));
-    hosts.set(host.name, { name: host.name, index, slice, gateway, gatewayCidr: `${gateway}/${poolPrefix}`, peers });
+    hosts.set(host.name, {
+      name: host.name,
+      index,
+      slice,
+      gateway,
+      gatewayCidr: `${gateway}/${poolPrefix}`,
+      sliceGatewayCidr: `${gateway}/${slicePrefix}`,
+      peers,
+    });
   }
   return { pool, mtu, hosts };
 }

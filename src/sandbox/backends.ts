@@ -1,13 +1,9 @@
-// The mesh backends a sandbox can be made for; adding one here is all `sandbox up` needs.
+// The backend `sandbox up` writes an inventory for: any backend of the registry.
+import { backendNames, findBackend, type Backend } from '../backends/index.js';
 import { UsageError } from '../errors.js';
 
-export const sandboxBackends = ['ovs-gre'] as const;
-export type SandboxBackend = (typeof sandboxBackends)[number];
-
-export function checkBackend(backend: string): SandboxBackend {
-  const known = sandboxBackends.find((b) => b === backend);
-  if (known === undefined) {
-    throw new UsageError(`unknown backend "${backend}": use one of ${sandboxBackends.join(', ')}`);
-  }
-  return known;
+export function checkBackend(name: string): Backend {
+  const backend = findBackend(name);
+  if (backend === undefined) throw new UsageError(`unknown backend "${name}": use one of ${backendNames.join(', ')}`);
+  return backend;
 }

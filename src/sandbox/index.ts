@@ -4,5 +4,4 @@ export { sandboxUp, type SandboxUpOptions } from './up.js';
 export { sandboxDown, type SandboxDownOptions } from './down.js';
 export { sandboxHostAction, type HostAction, type SandboxHostActionOptions } from './host-action.js';
 export { applySets } from './sets.js';
-export { sandboxBackends, type SandboxBackend } from './backends.js';
 export type { SandboxState, SandboxHost, SandboxNetwork } from './state.js';

@@ -3,7 +3,6 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { SandboxError } from '../errors.js';
-import { sandboxBackends } from './backends.js';
 
 const networkSchema = z.object({ name: z.string(), subnet: z.string() });
 
@@ -18,7 +17,7 @@ const stateSchema = z.object({
   version: z.literal(1),
   name: z.string(),
   inventoryPath: z.string(),
-  backend: z.enum(sandboxBackends),
+  backend: z.string(),
   image: z.string(),
   networks: z.object({ management: networkSchema, underlay: networkSchema }),
   hosts: z.array(hostSchema),

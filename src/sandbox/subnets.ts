@@ -21,6 +21,11 @@ export function hostAddress(subnet: string, ordinal: number): string {
   return `${base.split('.').slice(0, 3).join('.')}.${10 + ordinal}`;
 }
 
+/** .254 of a /24: where a sandbox starts a router for backends that want an outside gateway. */
+export function routerAddress(subnet: string): string {
+  return hostAddress(subnet, 244);
+}
+
 /** Hosts use .11 to .210 of a /24 (.1 is the Docker gateway); far more than 2 cores can boot anyway. */
 export const maxHosts = 200;
 

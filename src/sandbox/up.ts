@@ -3,7 +3,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
 import { SandboxError, UsageError } from '../errors.js';
-import { checkBackend, type SandboxBackend } from './backends.js';
+import type { Backend } from '../backends/index.js';
+import { checkBackend } from './backends.js';
 import { labelledContainers, labelledNetworks } from './docker.js';
 import { ensureEngine } from './engine.js';
 import { removeContainers, bringUpHost } from './hosts.js';
@@ -14,7 +15,7 @@ import { containerName, sandboxLayout, type SandboxLayout } from './layout.js';
 import { createNetworks, ensureNetwork, removeNetworks } from './networks.js';
 import { applySets } from './sets.js';
 import { readState, writeState, type SandboxHost, type SandboxState } from './state.js';
-import { hostAddress, maxHosts, subnetPair } from './subnets.js';
+import { hostAddress, maxHosts, routerAddress, subnetPair } from './subnets.js';
 
 export interface SandboxUpOptions {
   hosts: number;
@@ -33,7 +34,7 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxState
   }
   const layout = sandboxLayout(options.inventoryPath);
   // Fail on a bad --set before anything is created.
-  applySets(inventoryText(layout, backend, plannedHosts(layout.name, options.hosts, 1)), options.sets);
+  applySets(inventoryText(layout, backend, subnetPair(1).underlay, plannedHosts(layout.name, options.hosts, 1)), options.sets);
 
   await ensureEngine(log);
   const started = Date.now();
@@ -65,7 +66,7 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxState
     }),
   );
 
-  const text = applySets(inventoryText(layout, backend, state.hosts), options.sets);
+  const text = applySets(inventoryText(layout, backend, state.networks.underlay.subnet, state.hosts), options.sets);
   await mkdir(layout.inventoryDir, { recursive: true });
   await writeFile(layout.inventoryPath, text);
   log(`sandbox ${state.name} ready in ${Math.round((Date.now() - started) / 1000)}s; inventory: ${layout.inventoryPath}`);
@@ -74,7 +75,7 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxState
 
 async function createState(
   layout: SandboxLayout,
-  backend: SandboxBackend,
+  backend: Backend,
   count: number,
   log: (line: string) => void,
 ): Promise<SandboxState> {
@@ -86,7 +87,7 @@ async function createState(
     version: 1,
     name: layout.name,
     inventoryPath: layout.inventoryPath,
-    backend,
+    backend: backend.name,
     image,
     networks,
     hosts: plannedHosts(layout.name, count, index),
@@ -121,8 +122,9 @@ function plannedHosts(sandbox: string, count: number, subnetIndex: number): Sand
   }));
 }
 
-function inventoryText(layout: SandboxLayout, backend: SandboxBackend, hosts: readonly SandboxHost[]): string {
+function inventoryText(layout: SandboxLayout, backend: Backend, underlaySubnet: string, hosts: readonly SandboxHost[]): string {
   return renderInventory({
+    underlay: { subnet: underlaySubnet, routerAddress: routerAddress(underlaySubnet) },
     sandbox: layout.name,
     inventoryFile: displayPath(layout.inventoryPath),
     stateDirRelative: layout.stateDirRelative,
@@ -131,11 +133,11 @@ function inventoryText(layout: SandboxLayout, backend: SandboxBackend, hosts: re
   });
 }
 
-function checkReusable(state: SandboxState, hosts: number, backend: SandboxBackend, layout: SandboxLayout): void {
-  if (state.hosts.length === hosts && state.backend === backend) return;
+function checkReusable(state: SandboxState, hosts: number, backend: Backend, layout: SandboxLayout): void {
+  if (state.hosts.length === hosts && state.backend === backend.name) return;
   throw new UsageError(
     `a sandbox for ${layout.inventoryPath} already exists with ${state.hosts.length} host(s) and backend ${state.backend}: ` +
-      `run \`meshctl sandbox down -i ${layout.inventoryPath}\` first to make one with ${hosts} host(s) and backend ${backend}`,
+      `run \`meshctl sandbox down -i ${layout.inventoryPath}\` first to make one with ${hosts} host(s) and backend ${backend.name}`,
   );
 }
 

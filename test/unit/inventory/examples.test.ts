@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseInventory } from '../../../src/inventory/load.js';
-import { planMesh } from '../../../src/network/plan.js';
+import { planInventory } from '../../../src/inventory/plan.js';
 
 const dir = path.resolve(import.meta.dirname, '../../../inventory');
 
@@ -11,7 +11,7 @@ describe('example inventories', async () => {
   it('exist', () => expect(files.length).toBeGreaterThan(0));
   it.each(files)('%s is valid and plans non-overlapping slices', async (file) => {
     const inventory = parseInventory(await readFile(path.join(dir, file), 'utf8'), file);
-    const slices = [...planMesh(inventory).hosts.values()].map((h) => h.slice);
+    const slices = [...planInventory(inventory).hosts.values()].map((h) => h.slice);
     expect(new Set(slices).size).toBe(inventory.hosts.length);
   });
 });

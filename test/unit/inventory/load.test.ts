@@ -44,7 +44,7 @@ function problemsOf(text: string): string[] {
 describe('parseInventory', () => {
   it('resolves defaults, merged settings and relative paths', () => {
     const inventory = parseInventory(VALID, '/etc/meshctl/inv.yaml');
-    expect(inventory.mesh).toMatchObject({ mtu: 1462, spanningTree: 'rstp', ovs: { bridge: 'br0', datapath: 'system' }, underlay: { interface: 'eth1', mtu: 1500 } });
+    expect(inventory.mesh).toMatchObject({ mtu: 1462, spanning_tree: 'rstp', ovs: { bridge: 'br0', datapath: 'system' }, underlay: { interface: 'eth1', mtu: 1500 } });
     const [node1, node2, node3] = inventory.hosts;
     expect(node1).toMatchObject({ become: true, vars: { zone: 'a' }, underlayAddress: '10.211.0.11' });
     expect(node1?.ssh).toMatchObject({ user: 'operator', port: 22, key: '/etc/meshctl/keys/id_ed25519', connectTimeoutMs: 10_000 });

@@ -1,29 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { parseInventory } from '../../../src/inventory/load.js';
+import { allocateSlices } from '../../../src/network/allocate.js';
 import { sliceAt, sliceCount } from '../../../src/network/ipv4.js';
-import { meshMtuFor, pingPayloadFor } from '../../../src/network/mtu.js';
+import { pingPayloadFor } from '../../../src/network/mtu.js';
 import { planMesh } from '../../../src/network/plan.js';
 
-const inventory = (extra = ''): string => `hosts:
-  - name: a
-    address: 192.0.2.1
-  - name: b
-    address: 192.0.2.2
-${extra}  - name: c
-    address: 192.0.2.3
-mesh:
-  backend: ovs-gre
-  pool: 172.17.0.0/16
-  slice_prefix: 18
-`;
+const hosts = [
+  { name: 'a', underlayAddress: '192.0.2.1' },
+  { name: 'b', underlayAddress: '192.0.2.2' },
+  { name: 'c', underlayAddress: '192.0.2.3' },
+];
 
 describe('planMesh', () => {
-  it('splits the pool into non-overlapping slices in inventory order', () => {
-    const plan = planMesh(parseInventory(inventory(), 'i.yaml'));
-    expect([...plan.hosts.values()].map((h) => [h.name, h.slice, h.gatewayCidr])).toEqual([
-      ['a', '172.17.0.0/18', '172.17.0.1/16'],
-      ['b', '172.17.64.0/18', '172.17.64.1/16'],
-      ['c', '172.17.128.0/18', '172.17.128.1/16'],
+  it('gives each host its slice, its gateway on the pool and on the slice, and every other host as a peer', () => {
+    const plan = planMesh({ pool: '172.17.0.0/16', slicePrefix: 18, mtu: 1462, hosts });
+    expect([...plan.hosts.values()].map((h) => [h.name, h.slice, h.gatewayCidr, h.sliceGatewayCidr])).toEqual([
+      ['a', '172.17.0.0/18', '172.17.0.1/16', '172.17.0.1/18'],
+      ['b', '172.17.64.0/18', '172.17.64.1/16', '172.17.64.1/18'],
+      ['c', '172.17.128.0/18', '172.17.128.1/16', '172.17.128.1/18'],
     ]);
     expect(plan.hosts.get('a')?.peers).toEqual([
       { name: 'b', underlayAddress: '192.0.2.2' },
@@ -32,10 +25,20 @@ describe('planMesh', () => {
     expect(plan.mtu).toBe(1462);
   });
 
-  it('is deterministic and honours mesh_index', () => {
-    const text = inventory('    mesh_index: 3\n');
-    expect(planMesh(parseInventory(text, 'i.yaml'))).toEqual(planMesh(parseInventory(text, 'i.yaml')));
-    expect(planMesh(parseInventory(text, 'i.yaml')).hosts.get('b')?.slice).toBe('172.17.192.0/18');
+  it('places a host with mesh_index at that slice, whatever its position', () => {
+    const plan = planMesh({ pool: '172.17.0.0/16', slicePrefix: 18, mtu: 1462, hosts: [hosts[0]!, { ...hosts[1]!, meshIndex: 3 }, hosts[2]!] });
+    expect(plan.hosts.get('b')?.slice).toBe('172.17.192.0/18');
+    expect(plan.hosts.get('c')?.slice).toBe('172.17.128.0/18');
+  });
+});
+
+describe('allocateSlices', () => {
+  it('uses mesh_index where given and the position elsewhere', () => {
+    expect([...allocateSlices([{ name: 'x' }, { name: 'y', meshIndex: 7 }, { name: 'z' }])]).toEqual([
+      ['x', 0],
+      ['y', 7],
+      ['z', 2],
+    ]);
   });
 });
 
@@ -46,9 +49,7 @@ describe('address arithmetic', () => {
     expect(sliceCount('10.0.0.0/16', 8)).toBe(0n);
   });
 
-  it('derives the MTU from the tunnel overhead', () => {
-    expect(meshMtuFor('ovs-gre', 1500)).toBe(1462);
-    expect(meshMtuFor('ovs-gre', 9000)).toBe(8962);
+  it('fills one packet of the MTU with an ICMP echo', () => {
     expect(pingPayloadFor(1462)).toBe(1434);
   });
 });

@@ -1,6 +1,7 @@
 // renderInventory: the inventory `sandbox up` writes, and how --set applies to it.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { ovsGre } from '../../../src/backends/ovs-gre.js';
 import { inventorySchema } from '../../../src/inventory/schema.js';
 import { renderInventory, type InventoryInput } from '../../../src/sandbox/inventory.js';
 import { applySets } from '../../../src/sandbox/sets.js';
@@ -9,7 +10,8 @@ const input: InventoryInput = {
   sandbox: 'meshctl-lab-3f2a1c',
   inventoryFile: 'demo/lab.yaml',
   stateDirRelative: '.meshctl-sandbox/lab',
-  backend: 'ovs-gre',
+  backend: ovsGre,
+  underlay: { subnet: '10.211.4.0/24', routerAddress: '10.211.4.254' },
   hosts: [
     { name: 'node1', address: '10.210.4.11', underlayAddress: '10.211.4.11' },
     { name: 'node2', address: '10.210.4.12', underlayAddress: '10.211.4.12' },

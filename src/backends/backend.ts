@@ -1,0 +1,67 @@
+// What a mesh backend is: one record that the inventory loader, the address planner, the
+// engine, the sandbox and the CLI all read, so adding a backend touches no code but its own.
+import type { z } from 'zod';
+import type { FieldProblem } from '../errors.js';
+
+/** Any backend's `mesh:` schema: a strict object whose `backend` field is the backend's name. */
+export type MeshSchema = z.ZodObject<z.ZodRawShape, z.core.$strict>;
+
+/** The validated `mesh:` section (snake_case, as written, defaults filled) with the MTU resolved. */
+export type MeshOf<S extends MeshSchema> = Omit<z.output<S>, 'mtu'> & { mtu: number };
+
+/** What every backend's section has (see mesh-fields.ts): what the engine and the planner rely on. */
+export interface CommonMesh {
+  backend: string;
+  pool: string;
+  slice_prefix: number;
+  mtu: number;
+  underlay: { interface: string; mtu: number };
+  docker: { bridge: string };
+}
+
+/** The common fields as the schema leaves them: the MTU may still be unset. */
+export type UnresolvedMesh = Omit<CommonMesh, 'mtu'> & { mtu?: number | undefined };
+
+export interface CheckInput<Mesh> {
+  /** The section as validated by the schema; `mtu` may still be unset here. */
+  mesh: Omit<Mesh, 'mtu'> & { mtu?: number | undefined };
+  hosts: readonly { name: string; address: string; underlay_address?: string | undefined }[];
+}
+
+/** What `meshctl sandbox up` knows when it writes an inventory for a backend. */
+export interface SandboxInput {
+  /** The underlay network's subnet on this machine, e.g. 172.31.1.0/24. */
+  underlaySubnet: string;
+  /** An address on the underlay that no host has: where the sandbox starts a router if asked. */
+  routerAddress: string;
+}
+
+export interface SandboxDefaults {
+  /** The `mesh:` section of the generated inventory. */
+  mesh: Record<string, unknown>;
+  /** Start a router on the underlay at `routerAddress` (backends whose containers use an outside gateway). */
+  router?: boolean;
+}
+
+export interface Backend<S extends MeshSchema = MeshSchema> {
+  name: string;
+  /** One line: what it builds. Shown in help and in the docs' comparison table. */
+  summary: string;
+  /** Bytes the encapsulation adds to each frame: the mesh MTU defaults to underlay MTU − this. */
+  overhead: number;
+  /** The schema of this backend's `mesh:` section, `backend: z.literal(name)` included. */
+  meshSchema: S;
+  /** Cross-field checks of its own (paths are inventory paths); the common ones run for every backend. */
+  check?(input: CheckInput<MeshOf<S>>): FieldProblem[];
+  /** Extra template values under `mesh.` for one host, computed from the section and the host. */
+  hostVars?(mesh: MeshOf<S>, host: { name: string; underlay_address: string }): Record<string, unknown>;
+  /** File name of its playbook under playbooks/. */
+  playbook: string;
+  /** Its page, relative to the repository root. */
+  docs: string;
+  sandbox(input: SandboxInput): SandboxDefaults;
+}
+
+export function defineBackend<S extends MeshSchema>(backend: Backend<S>): Backend<S> {
+  return backend;
+}

@@ -1,0 +1,8 @@
+// The address plan of a loaded inventory: the planner sees plain values, not the inventory.
+import { planMesh, type MeshPlan } from '../network/plan.js';
+import type { Inventory } from './types.js';
+
+export function planInventory(inventory: Inventory): MeshPlan {
+  const { mesh } = inventory;
+  return planMesh({ pool: mesh.pool, slicePrefix: mesh.slice_prefix, mtu: mesh.mtu, hosts: inventory.hosts });
+}

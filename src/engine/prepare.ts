@@ -6,7 +6,7 @@ import type { Inventory } from '../inventory/types.js';
 import type { MeshPlan } from '../network/plan.js';
 import type { AnyModule } from './module.js';
 import type { Playbook, PlaybookAction, Task } from './playbook.js';
-import { evaluateCondition, render, TemplateError } from './template.js';
+import { evaluateCondition, render, TemplateError, type Vars } from './template.js';
 import { hostVars, type RunOptions } from './vars.js';
 
 export interface PreparedTask {
@@ -32,8 +32,9 @@ export function prepareTasks(
         problems.push({ ...task.source, message: `task '${task.name}' on ${host.name}: ${message}` });
       };
       try {
-        if (task.when !== undefined && !evaluateCondition(task.when, vars)) continue;
-        const params = task.module.params.safeParse(render(task.params, vars));
+        const taskVars = withLayers(vars, task.vars);
+        if (!task.when.every((condition) => evaluateCondition(condition, taskVars))) continue;
+        const params = task.module.params.safeParse(render(task.params, taskVars));
         if (params.success) prepared.push({ name: task.name, module: task.module, params: params.data });
         else problem(params.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; '));
       } catch (error) {
@@ -45,6 +46,11 @@ export function prepareTasks(
   }
   if (problems.length > 0) throw new InputError(dedupe(problems));
   return byHost;
+}
+
+/** Playbook and import variables on top of the host's; each layer may use the values below it. */
+function withLayers(base: Vars, layers: readonly Vars[]): Vars {
+  return layers.reduce<Vars>((vars, layer) => ({ ...vars, ...(render(layer, vars) as Vars) }), base);
 }
 
 /** The same template mistake shows once per task, not once per host. */

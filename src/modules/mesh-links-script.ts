@@ -8,6 +8,8 @@ export interface LinksSettings {
   dockerBridge: string;
   /** docker0's address with the pool's prefix, e.g. 10.240.1.1/16. */
   address: string;
+  /** Networks routed through the docker bridge (a routed design: the pool beyond this host's subnet). */
+  routes: readonly string[];
   mtu: number;
   vethBridgeEnd: string;
   vethOvsEnd: string;
@@ -28,6 +30,7 @@ set -u
 OVS_BRIDGE=${q(s.ovsBridge)}
 DOCKER_BRIDGE=${q(s.dockerBridge)}
 ADDRESS=${q(s.address)}
+ROUTES=${q(s.routes.join(' '))}
 MTU=${q(String(s.mtu))}
 VETH_BR=${q(s.vethBridgeEnd)}
 VETH_OVS=${q(s.vethOvsEnd)}
@@ -41,6 +44,31 @@ is_up() { ip -o link show dev "$1" 2>/dev/null | grep -q '[<,]UP[,>]'; }
 mtu_of() { cat "/sys/class/net/$1/mtu" 2>/dev/null; }
 master_of() { m=$(readlink "/sys/class/net/$1/master" 2>/dev/null) && basename "$m"; }
 drift() { echo "drift: $*"; }
+has_route() { [ -n "$(ip -4 route show exact "$1" dev "$DOCKER_BRIDGE" 2>/dev/null)" ]; }
+# Routes of a device other than the kernel's own (those come back with the address), one a line,
+# as \`ip route replace\` takes them back. Linux drops them all when the device's last address goes.
+routes_of() { ip -4 route show dev "$1" 2>/dev/null | grep -v ' proto kernel ' | sed 's/ linkdown//; s/ dead//'; }
+put_routes() { echo "$2" | while read -r r; do [ -z "$r" ] || ip route replace $r dev "$1" || exit 1; done; }
+# For tests: MESHCTL_FAIL_POINT=NAME makes the step of that name fail.
+fail_point() { [ "\${MESHCTL_FAIL_POINT:-}" != "$1" ]; }
+# move_ip FROM TO: FROM's addresses and routes (the default route too) onto TO as one step. If a
+# part fails, FROM gets back all it had, so a host reached through FROM is not cut off half way.
+move_ip() {
+  moved=$(addrs "$1"); [ -n "$moved" ] || return 0
+  kept=$(routes_of "$1")
+  if ! (
+    for a in $moved; do ip addr del "$a" dev "$1" || exit 1; ip addr replace "$a" dev "$2" || exit 1; done
+    ip link set dev "$2" up || exit 1
+    fail_point move-routes || exit 1
+    put_routes "$2" "$kept" || exit 1
+  ); then
+    echo "mesh-links: moving the addresses and routes of $1 to $2 failed; $1 got them back" >&2
+    for a in $moved; do ip addr del "$a" dev "$2" 2>/dev/null; ip addr replace "$a" dev "$1"; done
+    ip link set dev "$1" up
+    put_routes "$1" "$kept"
+    return 1
+  fi
+}
 
 check() {
   if [ -n "$UL_IF" ]; then
@@ -52,6 +80,7 @@ check() {
   [ "$(addrs "$DOCKER_BRIDGE")" = "$ADDRESS" ] || drift "$DOCKER_BRIDGE has '$(addrs "$DOCKER_BRIDGE" | tr '\\n' ' ')', not $ADDRESS"
   [ "$(mtu_of "$DOCKER_BRIDGE")" = "$MTU" ] || drift "$DOCKER_BRIDGE mtu is $(mtu_of "$DOCKER_BRIDGE"), not $MTU"
   is_up "$DOCKER_BRIDGE" || drift "$DOCKER_BRIDGE is down"
+  for r in $ROUTES; do has_route "$r" || drift "no route to $r via $DOCKER_BRIDGE"; done
   exists "$VETH_BR" || { drift "veth $VETH_BR-$VETH_OVS is missing"; return; }
   [ "$(master_of "$VETH_BR")" = "$DOCKER_BRIDGE" ] || drift "$VETH_BR is not in $DOCKER_BRIDGE"
   for dev in "$VETH_BR" "$VETH_OVS"; do
@@ -70,24 +99,22 @@ apply() {
   if [ -n "$UL_IF" ]; then
     # ovs-vswitchd re-creates $UL_BR when it starts; at boot it may not be there yet.
     i=0; until exists "$UL_BR"; do i=$((i + 1)); [ $i -le 60 ] || { echo "$UL_BR did not appear" >&2; exit 1; }; sleep 0.5; done
-    for a in $(addrs "$UL_IF"); do
-      ip addr del "$a" dev "$UL_IF"
-      ip addr replace "$a" dev "$UL_BR"
-    done
-    ip link set "$UL_BR" up
+    move_ip "$UL_IF" "$UL_BR"
+    ip link set dev "$UL_BR" up
   fi
   exists "$DOCKER_BRIDGE" || ip link add name "$DOCKER_BRIDGE" type bridge
-  ip link set "$DOCKER_BRIDGE" mtu "$MTU"
+  ip link set dev "$DOCKER_BRIDGE" mtu "$MTU"
   for a in $(addrs "$DOCKER_BRIDGE"); do [ "$a" = "$ADDRESS" ] || ip addr del "$a" dev "$DOCKER_BRIDGE"; done
   [ "$(addrs "$DOCKER_BRIDGE")" = "$ADDRESS" ] || ip addr add "$ADDRESS" dev "$DOCKER_BRIDGE"
-  ip link set "$DOCKER_BRIDGE" up
+  ip link set dev "$DOCKER_BRIDGE" up
+  for r in $ROUTES; do ip route replace "$r" dev "$DOCKER_BRIDGE"; done
   created=0
   exists "$VETH_BR" || { ip link add "$VETH_BR" mtu "$MTU" type veth peer name "$VETH_OVS" mtu "$MTU"; created=1; }
-  ip link set "$VETH_BR" mtu "$MTU"
-  ip link set "$VETH_OVS" mtu "$MTU"
-  ip link set "$VETH_BR" master "$DOCKER_BRIDGE"
-  ip link set "$VETH_BR" up
-  ip link set "$VETH_OVS" up
+  ip link set dev "$VETH_BR" mtu "$MTU"
+  ip link set dev "$VETH_OVS" mtu "$MTU"
+  ip link set dev "$VETH_BR" master "$DOCKER_BRIDGE"
+  ip link set dev "$VETH_BR" up
+  ip link set dev "$VETH_OVS" up
   if [ "$TX_OFF" = 1 ] && command -v ethtool >/dev/null 2>&1; then
     # The OVS userspace datapath reads frames off the veth as they are; with TX checksum
     # offload the kernel leaves TCP checksums unfinished, the tunnel carries them so, and the
@@ -99,12 +126,12 @@ apply() {
     ovs-vsctl --if-exists del-port "$OVS_BRIDGE" "$VETH_OVS"
   fi
   ovs-vsctl --may-exist add-port "$OVS_BRIDGE" "$VETH_OVS"
-  if command -v iptables >/dev/null 2>&1; then iptables -P FORWARD ACCEPT; fi
 }
 
 remains() {
   exists "$VETH_BR" && echo "remains: veth $VETH_BR"
   [ "$(addrs "$DOCKER_BRIDGE")" = "$ADDRESS" ] && echo "remains: $DOCKER_BRIDGE with $ADDRESS"
+  for r in $ROUTES; do has_route "$r" && echo "remains: route to $r via $DOCKER_BRIDGE"; done
   [ -n "$UL_BR" ] && [ -n "$(addrs "$UL_BR")" ] && echo "remains: underlay address on $UL_BR"
   return 0
 }
@@ -113,13 +140,9 @@ remove() {
   set -e
   ovs-vsctl --if-exists del-port "$OVS_BRIDGE" "$VETH_OVS" 2>/dev/null || true
   if exists "$VETH_BR"; then ip link del "$VETH_BR"; fi
+  for r in $ROUTES; do if has_route "$r"; then ip route del "$r" dev "$DOCKER_BRIDGE"; fi; done
   if [ "$(addrs "$DOCKER_BRIDGE")" = "$ADDRESS" ]; then ip link del "$DOCKER_BRIDGE"; fi
-  if [ -n "$UL_IF" ] && exists "$UL_BR"; then
-    for a in $(addrs "$UL_BR"); do
-      ip addr del "$a" dev "$UL_BR"
-      ip addr replace "$a" dev "$UL_IF"
-    done
-  fi
+  if [ -n "$UL_IF" ] && exists "$UL_BR"; then move_ip "$UL_BR" "$UL_IF"; fi
 }
 
 case "\${1:-apply}" in

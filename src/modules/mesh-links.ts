@@ -1,8 +1,10 @@
 // mesh_links: docker0 with the host's gateway address, a veth pair from it into the OVS bridge,
 // and on the netdev datapath the underlay address moved onto the OVS underlay bridge; plus a
 // boot unit that re-creates all of it, since Linux keeps none of these links across a reboot.
-// params: ovs_bridge, docker_bridge, address (gateway/pool-prefix), mtu, underlay?
-//   {interface, bridge}, veth? {bridge_end, ovs_end}, tx_checksum_off?, state (present|absent).
+// params: ovs_bridge, docker_bridge, address (docker0's own address with its prefix), mtu,
+//   routes? (networks routed through docker0, e.g. the whole pool when each host has its own
+//   subnet), underlay? {interface, bridge}, veth? {bridge_end, ovs_end}, tx_checksum_off?,
+//   state (present|absent).
 //   - name: docker0 on the mesh
 //     module: mesh_links
 //     params: { ovs_bridge: br0, docker_bridge: docker0, address: "{{ mesh.gateway_cidr }}", mtu: "{{ mesh.mtu }}" }
@@ -20,6 +22,7 @@ const params = z.strictObject({
   docker_bridge: ifname,
   address: z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, 'must be an address with its prefix, e.g. 10.240.1.1/16'),
   mtu: z.number().int().min(576).max(65535),
+  routes: z.array(z.string().regex(/^\d+\.\d+\.\d+\.\d+\/\d+$/, 'must be a network with its prefix, e.g. 10.240.0.0/16')).default([]),
   underlay: z.strictObject({ interface: ifname, bridge: ifname }).optional(),
   veth: z.strictObject({ bridge_end: ifname, ovs_end: ifname }).default({ bridge_end: 'veth-mesh', ovs_end: 'veth-ovs' }),
   tx_checksum_off: z.boolean().default(true),
@@ -46,6 +49,7 @@ export function settingsOf(p: MeshLinksParams): LinksSettings {
     ovsBridge: p.ovs_bridge,
     dockerBridge: p.docker_bridge,
     address: p.address,
+    routes: p.routes,
     mtu: p.mtu,
     vethBridgeEnd: p.veth.bridge_end,
     vethOvsEnd: p.veth.ovs_end,
@@ -56,7 +60,7 @@ export function settingsOf(p: MeshLinksParams): LinksSettings {
 }
 
 const unitPath = (p: MeshLinksParams): string => `/etc/systemd/system/${p.unit}`;
-const DESCRIPTION = 'meshctl: container mesh links (docker0, veth to OVS, underlay address)';
+const DESCRIPTION = 'meshctl: container mesh links (docker0, veth to OVS, routes, underlay address)';
 
 export const meshLinks = defineModule<MeshLinksParams, MeshLinksFacts>({
   name: 'mesh_links',
@@ -98,7 +102,8 @@ export const meshLinks = defineModule<MeshLinksParams, MeshLinksFacts>({
       // Through systemd, so the unit is marked active as it will be after a reboot.
       steps.push(run(`${shellJoin(['systemctl', 'restart', p.unit])} || { ${shellJoin(['journalctl', '-u', p.unit, '-n', '20', '--no-pager'])} >&2; exit 1; }`));
     }
-    if (steps.length === 0) return ok(`${p.docker_bridge} ${p.address} is linked to ${p.ovs_bridge}, restored at boot by ${p.unit}`);
+    const routed = p.routes.length === 0 ? '' : `, routes ${p.routes.join(' ')} through it`;
+    if (steps.length === 0) return ok(`${p.docker_bridge} ${p.address} is linked to ${p.ovs_bridge}${routed}, restored at boot by ${p.unit}`);
     return change(reasons.join('; '), steps);
   },
 });

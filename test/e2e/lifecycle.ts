@@ -1,0 +1,226 @@
+// The life of a mesh on sandbox hosts, through the CLI a user runs, the same for every backend:
+// bad input and unreachable hosts touch nothing; up → verify → up again changes nothing → drift
+// seen by --check and repaired → reboot → verify → down → hosts as they were, verify fails.
+// A backend is one BackendSpec (test/e2e/backends.test.ts), plus its own extra assertions.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json, meshctl } from './cli.js';
+
+export interface RunJson {
+  ok: boolean;
+  hosts: Record<string, { ok: number; changed: number; failed: number; unreachable: boolean }>;
+}
+export interface MatrixJson {
+  ok: boolean;
+  pairs: { from: string; to: string; ok: boolean; rtt_ms: number | null; tcp_ok: boolean; mtu_ok: boolean }[];
+}
+export interface ExecJson {
+  ok: boolean;
+  hosts: Record<string, { stdout: string; stderr: string; code: number }>;
+}
+
+export interface Lab {
+  inventory: string;
+  dir: string;
+  hosts: string[];
+  /** Runs a shell command as root on the hosts (all, or a comma-separated --limit). */
+  onHosts(command: string, limit?: string): Promise<ExecJson>;
+}
+
+export interface BackendSpec {
+  /** The test's title, e.g. 'l2 with VLAN 100'. */
+  title: string;
+  backend: string;
+  hosts?: number;
+  /** `sandbox up --set` values. */
+  sets?: string[];
+  /** Only up, verify and a second up (for a larger mesh whose full life is tested elsewhere). */
+  short?: boolean;
+  /** A change made by hand on node2 that `up --check` must report (1 task) and `up` repair. */
+  drift?: string;
+  /** A command run on every host after `down`, and the lines it must print: the host as it was. */
+  clean?: { command: string; lines: string[] };
+  /** More assertions once the mesh is up (before the second up). */
+  whileUp?: (lab: Lab) => void;
+}
+
+// node3 brings settings of its own, which `up` must keep and `down` give back as they were.
+const OWN_DAEMON_JSON = '{\n  "log-level": "warn"\n}\n';
+const OWN_ROUTE = '10.99.0.0/24';
+
+export function lifecycle(spec: BackendSpec): void {
+  const count = spec.hosts ?? 3;
+  const hosts = Array.from({ length: count }, (_, i) => `node${i + 1}`);
+
+  describe(`${spec.title} on ${count} sandbox hosts`, () => {
+    const lab: Lab = {
+      inventory: '',
+      dir: '',
+      hosts,
+      onHosts: async (command, limit) => {
+        const args = ['exec', '-i', lab.inventory, '--become', '--json', ...(limit ? ['--limit', limit] : []), '--', command];
+        return json<ExecJson>(await meshctl(args));
+      },
+    };
+
+    beforeAll(async () => {
+      lab.dir = await mkdtemp(path.join(tmpdir(), `meshctl-e2e-${spec.backend}-`));
+      lab.inventory = path.join(lab.dir, 'inventory.yaml');
+      const sets = (spec.sets ?? []).flatMap((set) => ['--set', set]);
+      const up = await meshctl(['sandbox', 'up', '--hosts', String(count), '--backend', spec.backend, '--inventory', lab.inventory, ...sets]);
+      expect(up.code, up.stderr).toBe(0);
+    });
+
+    afterAll(async () => {
+      if (lab.inventory !== '') await meshctl(['sandbox', 'down', '--inventory', lab.inventory]);
+      if (lab.dir !== '') await rm(lab.dir, { recursive: true, force: true });
+    });
+
+    if (!spec.short) badInputTouchesNothing(lab);
+
+    it('brings the mesh up on every host', async () => {
+      if (!spec.short) {
+        const own = `printf %s '${OWN_DAEMON_JSON}' > /etc/docker-own.json && mkdir -p /etc/docker && cp /etc/docker-own.json /etc/docker/daemon.json && ip route add ${OWN_ROUTE} dev eth1`;
+        expect((await lab.onHosts(own, 'node3')).ok).toBe(true);
+      }
+      const result = await meshctl(['up', lab.inventory, '--json']);
+      const body = json<RunJson>(result);
+      expect(body.ok, result.stderr).toBe(true);
+      expect(result.code).toBe(0);
+      for (const host of hosts) expect(body.hosts[host]).toMatchObject({ failed: 0, unreachable: false });
+      expect(body.hosts.node1!.changed).toBeGreaterThan(3);
+    });
+
+    it('proves every ordered pair: ICMP, TCP and full-MTU probes', async () => {
+      await expectMatrixOk(lab, count);
+    });
+
+    if (spec.whileUp) spec.whileUp(lab);
+
+    it('changes nothing on a second up, and says so', async () => {
+      const result = await meshctl(['up', lab.inventory]);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toContain('nothing changed');
+      const body = json<RunJson>(await meshctl(['up', lab.inventory, '--json']));
+      for (const host of hosts) expect(body.hosts[host]?.changed, host).toBe(0);
+    });
+
+    if (spec.short) return;
+
+    it('keeps the host\'s own Docker settings and routes while the mesh is up', async () => {
+      const daemonJson = await lab.onHosts('cat /etc/docker/daemon.json', 'node3');
+      expect(JSON.parse(daemonJson.hosts.node3?.stdout ?? '')).toMatchObject({ 'log-level': 'warn' });
+      const route = await lab.onHosts(`ip -4 route show ${OWN_ROUTE}`, 'node3');
+      expect(route.hosts.node3?.stdout).toContain(OWN_ROUTE);
+    });
+
+    if (spec.drift !== undefined) {
+      const drift = spec.drift;
+      it('shows the plan in check mode without changing anything, then repairs the drift', async () => {
+        expect((await lab.onHosts(drift, 'node2')).ok).toBe(true);
+        const check = json<RunJson>(await meshctl(['up', lab.inventory, '--check', '--json']));
+        expect(check.hosts.node2?.changed).toBe(1);
+        const again = json<RunJson>(await meshctl(['up', lab.inventory, '--check', '--json']));
+        expect(again.hosts.node2?.changed, 'check mode changed the host').toBe(1);
+        const repaired = json<RunJson>(await meshctl(['up', lab.inventory, '--json']));
+        expect(repaired.hosts.node2?.changed).toBe(1);
+        await expectMatrixOk(lab, count);
+      });
+    }
+
+    it('survives a host reboot', async () => {
+      const restart = await meshctl(['sandbox', 'restart', 'node2', '--inventory', lab.inventory]);
+      expect(restart.code, restart.stderr).toBe(0);
+      await expectMatrixOk(lab, count);
+      const again = json<RunJson>(await meshctl(['up', lab.inventory, '--json']));
+      expect(again.hosts.node2?.changed).toBe(0);
+    });
+
+    it('takes everything down again: each host as it was, and verify then fails', async () => {
+      const down = await meshctl(['down', '-i', lab.inventory, '--json']);
+      expect(json<RunJson>(down).ok, down.stdout + down.stderr).toBe(true);
+      if (spec.clean !== undefined) {
+        const state = await lab.onHosts(spec.clean.command);
+        for (const host of hosts) expect(state.hosts[host]?.stdout.trim().split('\n'), host).toEqual(spec.clean.lines);
+      }
+      const files = await lab.onHosts(
+        `cat /etc/docker/daemon.json 2>/dev/null || echo no-daemon-json; ip -4 -o route show ${OWN_ROUTE} | cut -d' ' -f1-3`,
+      );
+      for (const host of hosts) {
+        const expected = host === 'node3' ? `${OWN_DAEMON_JSON}${OWN_ROUTE} dev eth1` : 'no-daemon-json';
+        expect(files.hosts[host]?.stdout.trim(), host).toBe(expected.trim());
+      }
+      const verify = await meshctl(['verify', 'ping-matrix', '-i', lab.inventory, '--json', '--timeout', '10']);
+      expect(verify.code).toBe(1);
+      expect(json<MatrixJson>(verify).ok).toBe(false);
+      const again = json<RunJson>(await meshctl(['down', '-i', lab.inventory, '--json']));
+      for (const host of hosts) expect(again.hosts[host]?.changed, host).toBe(0);
+    });
+
+    it('removes the packages too with --purge', async () => {
+      const purge = await meshctl(['down', '-i', lab.inventory, '--purge', '--json']);
+      const body = json<RunJson>(purge);
+      expect(body.ok, purge.stderr).toBe(true);
+      for (const host of hosts) expect(body.hosts[host]?.changed).toBe(1);
+      const left = await lab.onHosts("dpkg-query -W -f='${db:Status-Status} ' openvswitch-switch docker.io 2>/dev/null; echo");
+      for (const host of hosts) expect(left.hosts[host]?.stdout).not.toMatch(/(^|\s)installed(\s|$)/);
+    });
+  });
+}
+
+export async function expectMatrixOk(lab: Lab, count: number): Promise<MatrixJson> {
+  const result = await meshctl(['verify', 'ping-matrix', '-i', lab.inventory, '--json']);
+  const body = json<MatrixJson>(result);
+  expect(body.pairs).toHaveLength(count * (count - 1));
+  for (const pair of body.pairs) {
+    expect(pair, result.stderr).toMatchObject({ ok: true, tcp_ok: true, mtu_ok: true });
+    expect(pair.rtt_ms).toBeGreaterThan(0);
+  }
+  expect(body.ok).toBe(true);
+  expect(result.code).toBe(0);
+  return body;
+}
+
+/** Bad inventories, an unreachable host and a wrong key: each refused, and no host touched. */
+function badInputTouchesNothing(lab: Lab): void {
+  it('refuses a bad inventory with file:line:column and exit 2, before any connection', async () => {
+    const bad = path.join(lab.dir, 'bad.yaml');
+    const text = await readFile(lab.inventory, 'utf8');
+    await writeFile(bad, text.replace(/slice_prefix: \d+/, 'slice_prefix: 31').replace(/^mesh:\n/m, 'mesh:\n  bogus: 1\n'));
+    const result = await meshctl(['up', bad]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`${bad}:\\d+:\\d+ mesh\\.slice_prefix: `));
+    expect(result.stderr).toMatch(new RegExp(`${bad}:\\d+:\\d+ mesh\\.bogus: unknown key`));
+  });
+
+  it('stops with exit 3 and touches no host when one host is unreachable', async () => {
+    const partial = path.join(lab.dir, 'one-unreachable.yaml');
+    const text = await readFile(lab.inventory, 'utf8');
+    // .99 on the sandbox's own management network: nobody answers there.
+    const unreachable = text.replace(/(name: node3\n\s+address: \d+\.\d+\.\d+)\.\d+/, '$1.99');
+    await writeFile(partial, unreachable.replace(/^ssh:\n/m, 'ssh:\n  connect_timeout: 3\n'));
+    const result = await meshctl(['up', partial, '--json']);
+    expect(result.code).toBe(3);
+    const body = json<RunJson>(result);
+    expect(body.ok).toBe(false);
+    expect(body.hosts.node3?.unreachable).toBe(true);
+    expect(body.hosts.node1).toEqual({ ok: 0, changed: 0, failed: 0, unreachable: false });
+    const untouched = await lab.onHosts('command -v ovs-vsctl || echo no-ovs', 'node1');
+    expect(untouched.hosts.node1?.stdout.trim()).toBe('no-ovs');
+  });
+
+  it('refuses a wrong key with exit 3, naming the host', async () => {
+    const wrongKey = path.join(lab.dir, 'wrong-key.yaml');
+    const text = await readFile(lab.inventory, 'utf8');
+    const keyFile = path.join(lab.dir, 'not-the-key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]);
+    await writeFile(wrongKey, text.replace(/key: .*/, `key: ${keyFile}`));
+    const result = await meshctl(['exec', '-i', wrongKey, '--', 'true']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/node1/);
+    expect(result.stderr).not.toMatch(/PRIVATE KEY/);
+  });
+}

@@ -16,7 +16,8 @@ const params = z.strictObject({
   bridge: z.string().regex(/^[A-Za-z0-9_-]{1,15}$/),
   type: z.enum(['gre', 'vxlan']),
   peers: z.array(z.strictObject({ name: z.string().min(1), underlay_address: z.string().refine(isIPv4, 'must be an IPv4 address') })),
-  options: z.record(z.string().regex(/^[a-z_]+$/), z.string()).default({}),
+  // Numbers too, so that `key: "{{ mesh.vxlan.vni }}"` can pass the VNI as it is.
+  options: z.record(z.string().regex(/^[a-z_]+$/), z.union([z.string(), z.number().transform(String)])).default({}),
   state: z.enum(['present', 'absent']).default('present'),
 });
 export type OvsTunnelsParams = z.output<typeof params>;

@@ -1,15 +1,26 @@
 // Every module's plan against fixture files, pyinfra-style: fixtures/<module>/<case>.yaml holds
-// `params` (as a playbook writes them), `facts` (parsed values) and what the plan must say:
-// `steps` (exactly), `noop` (a substring of the reason) or `error` (a substring of what is thrown,
-// by the params schema or by the plan). An optional `reason` checks the reason of a change.
+// `params` (as a playbook writes them), `facts` and what the plan must say: `steps` (exactly),
+// `noop` (a substring of the reason) or `error` (a substring of what is thrown, by the params
+// schema or by the plan). An optional `reason` checks the reason of a change.
+//
+// Facts are not retyped from what a parser would make of a host's output:
+// - `fact: { from: facts/<module>/<case>.yaml }` is that fact fixture's output through the
+//   module's real parser; the fixture must record the same fact, read with the very command this
+//   task would run (so `check` output cannot stand in for `remains` output, nor one path's file
+//   for another's);
+// - a literal value must have the shape of what the parser made of some fact fixture of that
+//   fact: every field, at every depth, with the same type (so a renamed or retyped fact field
+//   fails here instead of leaving stale fixtures that still pass).
+// Generated texts (scripts) are named, not pasted: see generated-texts.ts.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { z } from 'zod';
 import type { AnyModule, Plan, Step } from '../../../src/engine/module.js';
+import { withGeneratedTexts } from './generated-texts.js';
 import { describeModuleFixtures } from './module-fixtures.js';
+import { factQuery, fixturesHome, recordedFact, recordedFacts } from './recorded-facts.js';
 
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const root = path.join(fixturesHome, 'fixtures');
 
 const fixtureStep = z.union([
   z.strictObject({ run: z.string() }),
@@ -20,7 +31,7 @@ const fixtureSchema = z
   .strictObject({
     params: z.record(z.string(), z.unknown()).default({}),
     facts: z.record(z.string(), z.unknown()).default({}),
-    steps: z.array(fixtureStep).min(1).optional(),
+    steps: z.array(z.unknown()).min(1).optional(),
     noop: z.string().min(1).optional(),
     error: z.string().min(1).optional(),
     reason: z.string().min(1).optional(),
@@ -29,29 +40,83 @@ const fixtureSchema = z
     message: 'give exactly one of steps, noop, error',
   });
 
+const factFrom = z.strictObject({ from: z.string().regex(/^facts\/[^/]+\/[^/]+\.yaml$/, 'must be facts/<module>/<case>.yaml') });
+
 type FixtureStep = z.output<typeof fixtureStep>;
 
 function asFixtureStep(step: Step): FixtureStep {
   return step.kind === 'run' ? { run: step.script } : { put: { path: step.path, mode: step.mode, content: step.content } };
 }
 
-function planOf(module: AnyModule, params: unknown, facts: unknown): Plan {
+/** The facts the plan gets: each taken from its fact fixture, or the literal once checked. */
+function factsOf(module: AnyModule, params: unknown, facts: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(facts).map(([fact, given]) => {
+      const query = factQuery(module, params, fact);
+      if (query === undefined) throw new Error(`module ${module.name} reads no fact '${fact}' for these params`);
+      const source = factFrom.safeParse(given);
+      if (source.success) return [fact, fromFixture(module, fact, query.command, source.data.from)];
+      const value = withGeneratedTexts(given, module.name, params);
+      expectParserShape(module, fact, value);
+      return [fact, value];
+    }),
+  );
+}
+
+function fromFixture(module: AnyModule, fact: string, command: string, file: string): unknown {
+  expect(file.split('/')[1], `${file}: a fact fixture of another module`).toBe(module.name);
+  const recorded = recordedFact(module, file);
+  expect(recorded.fact, `${file} records another fact`).toBe(fact);
+  expect(recorded.command, `${file} was read with another command than this task's ${fact} (other params?)`).toBe(command);
+  return recorded.value;
+}
+
+/** `.field[].other: type` for every value inside `value`. */
+function typedPaths(value: unknown, at = '', into = new Set<string>()): Set<string> {
+  if (value === undefined || value === null) {
+    into.add(`${at}: ${String(value)}`);
+  } else if (Array.isArray(value)) {
+    into.add(`${at}: array`);
+    for (const item of value) typedPaths(item, `${at}[]`, into);
+  } else if (typeof value === 'object') {
+    into.add(`${at}: object`);
+    for (const [key, item] of Object.entries(value)) typedPaths(item, `${at}.${key}`, into);
+  } else {
+    into.add(`${at}: ${typeof value}`);
+  }
+  return into;
+}
+
+function expectParserShape(module: AnyModule, fact: string, value: unknown): void {
+  const recorded = recordedFacts(module).filter((r) => r.fact === fact);
+  const produced = new Set(recorded.flatMap((r) => [...typedPaths(r.value)]));
+  const unproduced = [...typedPaths(value)].filter((p) => !produced.has(p));
+  expect(
+    unproduced,
+    `fact '${fact}' has parts no fact fixture in facts/${module.name}/ parses to: record such output there (then take it with from:)`,
+  ).toEqual([]);
+}
+
+function planOf(module: AnyModule, params: unknown, facts: Record<string, unknown>): Plan {
   return module.plan(module.params.parse(params), facts);
 }
 
 describeModuleFixtures(root, 'plan', (module, raw) => {
   const fixture = fixtureSchema.parse(raw);
+  // Params the schema refuses (an `error` fixture) come with no facts to check.
+  const facts = module.params.safeParse(fixture.params).success ? factsOf(module, fixture.params, fixture.facts) : {};
   if (fixture.error !== undefined) {
-    expect(() => planOf(module, fixture.params, fixture.facts)).toThrow(fixture.error);
+    expect(() => planOf(module, fixture.params, facts)).toThrow(fixture.error);
     return;
   }
-  const plan = planOf(module, fixture.params, fixture.facts);
+  const plan = planOf(module, fixture.params, facts);
   if (fixture.noop !== undefined) {
     expect(plan, 'expected no change').toMatchObject({ changed: false });
     expect(plan.reason).toContain(fixture.noop);
     return;
   }
+  const steps = z.array(fixtureStep).parse(withGeneratedTexts(fixture.steps, module.name, fixture.params));
   expect(plan.changed, `expected a change, got: ${plan.reason}`).toBe(true);
-  if (plan.changed) expect(plan.steps.map(asFixtureStep)).toEqual(fixture.steps);
+  if (plan.changed) expect(plan.steps.map(asFixtureStep)).toEqual(steps);
   if (fixture.reason !== undefined) expect(plan.reason).toContain(fixture.reason);
 });

@@ -7,7 +7,7 @@
 //     module: mesh_links
 //     params: { ovs_bridge: br0, docker_bridge: docker0, address: "{{ mesh.gateway_cidr }}", mtu: "{{ mesh.mtu }}" }
 import { z } from 'zod';
-import { change, defineModule, ok, put, run, type Step } from '../engine/module.js';
+import { change, defineModule, FactParseError, ok, put, run, type Step } from '../engine/module.js';
 import type { ExecResult } from '../transport/connection.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
 import { fileFact, type FileText } from './file-fact.js';
@@ -122,7 +122,7 @@ function sameFile(file: FileText, content: string): boolean {
 }
 
 export function parseFindings(result: ExecResult): string[] {
-  if (result.code !== 0) throw new Error(result.stderr.trim() || `exit ${result.code}`);
+  if (result.code !== 0) throw new FactParseError(result.stderr.trim() || `exit ${result.code}`);
   return result.stdout
     .split('\n')
     .map((line) => /^(?:drift|remains): (.*)$/.exec(line.trim())?.[1])

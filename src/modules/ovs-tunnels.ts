@@ -6,7 +6,7 @@
 //     params: { bridge: br0, type: gre, peers: "{{ mesh.peers }}" }
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { change, defineModule, ok, run, type Step } from '../engine/module.js';
+import { change, defineModule, FactParseError, ok, refuse, run, type Step } from '../engine/module.js';
 import { isIPv4 } from '../network/ipv4.js';
 import type { ExecResult } from '../transport/connection.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
@@ -67,7 +67,7 @@ export const ovsTunnels = defineModule<OvsTunnelsParams, OvsTunnelsFacts>({
         existing.map((port) => run(shellJoin(['ovs-vsctl', '--if-exists', 'del-port', p.bridge, port.name]))),
       );
     }
-    if (existing === undefined) throw new Error(`bridge ${p.bridge} does not exist: create it before its tunnels`);
+    if (existing === undefined) refuse(`bridge ${p.bridge} does not exist: create it before its tunnels`);
     const wanted = new Map(p.peers.map((peer) => [tunnelPortName(p.type, peer.name), { ...p.options, remote_ip: peer.underlay_address }]));
     const steps: Step[] = [];
     const reasons: string[] = [];
@@ -105,7 +105,7 @@ function ovsMapLiteral(options: Record<string, string>): string {
 
 export function parseTunnelPorts(result: ExecResult): TunnelPort[] | undefined {
   if (result.code === NO_BRIDGE) return undefined;
-  if (result.code !== 0) throw new Error(result.stderr.trim() || `exit ${result.code}`);
+  if (result.code !== 0) throw new FactParseError(result.stderr.trim() || `exit ${result.code}`);
   const [portList = '', json = ''] = result.stdout.split(`${SEP}\n`);
   const onBridge = new Set(portList.split('\n').map((l) => l.trim()).filter(Boolean));
   return parseOvsTable(json)

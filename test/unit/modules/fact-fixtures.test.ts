@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { z } from 'zod';
-import type { FactQuery } from '../../../src/engine/module.js';
+import { FactParseError, type FactQuery } from '../../../src/engine/module.js';
 import { describeModuleFixtures } from './module-fixtures.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), 'facts');
@@ -34,6 +34,8 @@ describeModuleFixtures(root, 'fact', (module, raw, folder) => {
   if (fixture.command !== undefined) expect(query.command).toBe(fixture.command);
   const result = { stdout: fixture.stdout, stderr: fixture.stderr, code: fixture.code, signal: fixture.signal };
   if (fixture.error !== undefined) {
+    // Anything but a FactParseError would be reported as a bug in meshctl, not as the task's failure.
+    expect(() => query.parse(result)).toThrow(FactParseError);
     expect(() => query.parse(result)).toThrow(fixture.error);
   } else {
     // YAML has no undefined: a fact read as undefined (no such bridge) is `expect: null`.

@@ -28,7 +28,7 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
   const playbook = await loadPlaybook(playbookFile, modules);
   const tasks = prepareTasks(playbook, action, inventory, plan, { purge: options.purge });
 
-  const outcome = await withSessions(inventory.hosts, context.connect, (connections) =>
+  const outcome = await withSessions(inventory.hosts, context.connect, { forks: options.forks }, (connections) =>
     runTasks(tasks, connections, { forks: options.forks, check: options.check, progress: chooseProgress(options) }),
   );
 

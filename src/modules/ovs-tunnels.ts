@@ -16,7 +16,12 @@ const params = z.strictObject({
   bridge: z.string().regex(/^[A-Za-z0-9_-]{1,15}$/),
   type: z.enum(['gre', 'vxlan']),
   peers: z.array(z.strictObject({ name: z.string().min(1), underlay_address: z.string().refine(isIPv4, 'must be an IPv4 address') })),
-  options: z.record(z.string().regex(/^[a-z_]+$/), z.string()).default({}),
+  // Values reach ovs-vsctl's own parser inside a shell-quoted word: kept to characters that
+  // need no escaping there, and always written double-quoted (ovsString).
+  options: z
+    .record(z.string().regex(/^[a-z_]+$/), z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be letters, digits and . _ : -'))
+    .refine((o) => !('remote_ip' in o), 'remote_ip comes from each peer')
+    .default({}),
   state: z.enum(['present', 'absent']).default('present'),
 });
 export type OvsTunnelsParams = z.output<typeof params>;
@@ -79,7 +84,7 @@ export const ovsTunnels = defineModule<OvsTunnelsParams, OvsTunnelsFacts>({
     }
     for (const [name, options] of wanted) {
       const port = existing.find((e) => e.name === name);
-      const settings = Object.entries(options).map(([key, value]) => `options:${key}=${value}`);
+      const settings = Object.entries(options).map(([key, value]) => `options:${key}=${ovsString(value)}`);
       if (port === undefined) {
         reasons.push(`add ${name} → ${options.remote_ip}`);
         steps.push(run(shellJoin(['ovs-vsctl', '--may-exist', 'add-port', p.bridge, name, '--', 'set', 'interface', name, `type=${p.type}`, ...settings])));
@@ -98,9 +103,14 @@ function sameOptions(a: Record<string, string>, b: Record<string, string>): bool
   return [...keys].every((key) => a[key] === b[key]);
 }
 
-/** `{remote_ip="10.0.0.2", key="42"}`: ovs-vsctl's map syntax, values quoted for their dots. */
+/** `"10.0.0.2"`: a value as ovs-vsctl reads a string, quoted so that no character means syntax. */
+function ovsString(value: string): string {
+  return JSON.stringify(value);
+}
+
+/** `{remote_ip="10.0.0.2", key="42"}`: ovs-vsctl's map syntax, every value quoted the same way. */
 function ovsMapLiteral(options: Record<string, string>): string {
-  return `{${Object.entries(options).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`;
+  return `{${Object.entries(options).map(([k, v]) => `${k}=${ovsString(v)}`).join(', ')}}`;
 }
 
 export function parseTunnelPorts(result: ExecResult): TunnelPort[] | undefined {

@@ -54,7 +54,7 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
   const inventoryOption = (): Option =>
     new Option('-i, --inventory <file>', 'inventory file').default(DEFAULT_INVENTORY);
   const forksOption = (): Option =>
-    new Option('-f, --forks <n>', 'hosts configured at once').argParser(positiveInt).default(10);
+    new Option('-f, --forks <n>', 'how many hosts are worked on at once').argParser(positiveInt).default(10);
 
   program
     .command('up')
@@ -90,10 +90,11 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .command('ping-matrix')
     .description('probe every ordered pair of hosts: ICMP, TCP, and a full-MTU ping')
     .addOption(inventoryOption())
+    .addOption(forksOption())
     .option('--json', 'print the result as one JSON object', false)
     .addOption(new Option('--timeout <seconds>', 'how long to wait for the mesh to settle').argParser(positiveInt).default(120))
     .option('--keep-probes', 'leave the probe containers running', false)
-    .action(async (opts: { inventory: string; json: boolean; timeout: number; keepProbes: boolean }) => {
+    .action(async (opts: { inventory: string; forks: number; json: boolean; timeout: number; keepProbes: boolean }) => {
       const { verifyPingMatrix } = await import('../commands/verify.js');
       setExit(await verifyPingMatrix(opts, output));
     });
@@ -103,10 +104,11 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .description('run a command on hosts and show its output per host')
     .addOption(inventoryOption())
     .option('-l, --limit <hosts>', 'comma-separated host names')
+    .addOption(forksOption())
     .option('--become', 'run as root through sudo', false)
     .option('--json', 'print the results as one JSON object', false)
     .argument('<command...>', 'the command, after --')
-    .action(async (command: string[], opts: { inventory: string; limit?: string; become: boolean; json: boolean }) => {
+    .action(async (command: string[], opts: { inventory: string; limit?: string; forks: number; become: boolean; json: boolean }) => {
       const { execOnHosts } = await import('../commands/exec.js');
       setExit(await execOnHosts({ ...opts, command }, output));
     });

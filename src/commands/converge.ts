@@ -4,7 +4,7 @@ import { ExitCode } from '../errors.js';
 import { loadPlaybook, playbookDir, type PlaybookAction } from '../engine/playbook.js';
 import { prepareTasks } from '../engine/prepare.js';
 import { chooseProgress } from '../engine/progress.js';
-import { formatRecap, resultJson, runSucceeded, type RunResult } from '../engine/result.js';
+import { formatChanges, formatRecap, resultJson, runSucceeded, type RunResult } from '../engine/result.js';
 import { runTasks } from '../engine/run.js';
 import { describeUnreachable, withSessions } from '../engine/sessions.js';
 import { modules } from '../modules/index.js';
@@ -28,8 +28,9 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
   const playbook = await loadPlaybook(playbookFile, modules);
   const tasks = prepareTasks(playbook, action, inventory, plan, { purge: options.purge });
 
-  const outcome = await withSessions(inventory.hosts, context.connect, (connections) =>
-    runTasks(tasks, connections, { forks: options.forks, check: options.check, progress: chooseProgress(options) }),
+  const progress = chooseProgress(options);
+  const outcome = await withSessions(inventory.hosts, context.connect, { forks: options.forks }, (connections) =>
+    runTasks(tasks, connections, { forks: options.forks, check: options.check, progress }),
   );
 
   // Unreachable hosts: nothing ran anywhere. The reasons are printed once, by
@@ -41,6 +42,9 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
   if (options.json) output.out(JSON.stringify(resultJson(result)));
   else {
     if (!outcome.connected) output.err(describeUnreachable(outcome.unreachable));
+    // The live rows showed only where each host was; plain mode printed every reason already.
+    const changes = progress === 'live' ? formatChanges(result) : '';
+    if (changes !== '') output.out(changes);
     output.out(formatRecap(result, options.check));
   }
   if (!outcome.connected) return ExitCode.unreachable;

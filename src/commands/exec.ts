@@ -1,5 +1,6 @@
 // `meshctl exec -- COMMAND`: an ad-hoc command on hosts, output shown per host.
 import { ExitCode } from '../errors.js';
+import { mapLimit } from '../engine/map-limit.js';
 import { describeUnreachable, withSessions } from '../engine/sessions.js';
 import type { ExecResult } from '../transport/connection.js';
 import type { Output } from '../cli/output.js';
@@ -10,6 +11,8 @@ export interface ExecOptions {
   limit?: string;
   become: boolean;
   json: boolean;
+  /** How many hosts run the command at once. */
+  forks: number;
   command: string[];
 }
 
@@ -20,18 +23,16 @@ export async function execOnHosts(options: ExecOptions, output: Output): Promise
   // several words are an argv, each quoted.
   const single = options.command.length === 1 ? options.command[0] : undefined;
 
-  const outcome = await withSessions(hosts, context.connect, async (connections) => {
+  const outcome = await withSessions(hosts, context.connect, { forks: options.forks }, async (connections) => {
     const results = new Map<string, ExecResult>();
-    await Promise.all(
-      hosts.map(async (host) => {
-        const conn = connections.get(host.name);
-        if (conn === undefined) return;
-        const result = single === undefined
-          ? await conn.exec(options.command, { become: options.become })
-          : await conn.execScript(single, { become: options.become });
-        results.set(host.name, result);
-      }),
-    );
+    await mapLimit(hosts, options.forks, async (host) => {
+      const conn = connections.get(host.name);
+      if (conn === undefined) return;
+      const result = single === undefined
+        ? await conn.exec(options.command, { become: options.become })
+        : await conn.execScript(single, { become: options.become });
+      results.set(host.name, result);
+    });
     return results;
   });
 

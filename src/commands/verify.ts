@@ -2,6 +2,7 @@
 // retried until the mesh settles or the timeout passes; prints the matrix and a verdict.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, MeshctlError } from '../errors.js';
+import { mapLimit } from '../engine/map-limit.js';
 import { describeUnreachable, withSessions } from '../engine/sessions.js';
 import { rangeContains } from '../network/ipv4.js';
 import { pingPayloadFor } from '../network/mtu.js';
@@ -20,6 +21,8 @@ export interface VerifyOptions {
   /** Seconds to keep retrying failed pairs while the mesh settles (spanning tree, ARP). */
   timeout: number;
   keepProbes: boolean;
+  /** How many hosts start probes, or probe their peers, at once. */
+  forks: number;
 }
 
 const RETRY_PAUSE_MS = 2000;
@@ -31,12 +34,13 @@ export async function verifyPingMatrix(options: VerifyOptions, output: Output): 
     if (!options.json) output.err(line);
   };
 
-  const outcome = await withSessions(inventory.hosts, connect, async (connections) => {
-    const probes = await startProbes(connections, log);
+  const { forks } = options;
+  const outcome = await withSessions(inventory.hosts, connect, { forks }, async (connections) => {
+    const probes = await startProbes(connections, forks, log);
     try {
-      return await probeUntilSettled(names, connections, probes, plan, options.timeout * 1000, log);
+      return await probeUntilSettled(names, connections, probes, plan, { timeoutMs: options.timeout * 1000, forks }, log);
     } finally {
-      if (!options.keepProbes) await Promise.allSettled([...connections.values()].map(removeProbe));
+      if (!options.keepProbes) await mapLimit([...connections.values()], forks, (conn) => removeProbe(conn).catch(() => undefined));
     }
   });
   if (!outcome.connected) {
@@ -51,18 +55,16 @@ export async function verifyPingMatrix(options: VerifyOptions, output: Output): 
 
 type ProbeOrProblem = Probe | { host: string; problem: string };
 
-async function startProbes(connections: Map<string, Connection>, log: (line: string) => void): Promise<Map<string, ProbeOrProblem>> {
-  const entries = await Promise.all(
-    [...connections].map(async ([name, conn]): Promise<[string, ProbeOrProblem]> => {
-      try {
-        if ((await ensureProbeImage(conn)) === 'built') log(`${name}: built the probe image`);
-        return [name, await startProbe(conn)];
-      } catch (error) {
-        if (!(error instanceof MeshctlError)) throw error;
-        return [name, { host: name, problem: error.message }];
-      }
-    }),
-  );
+async function startProbes(connections: Map<string, Connection>, forks: number, log: (line: string) => void): Promise<Map<string, ProbeOrProblem>> {
+  const entries = await mapLimit([...connections], forks, async ([name, conn]): Promise<[string, ProbeOrProblem]> => {
+    try {
+      if ((await ensureProbeImage(conn)) === 'built') log(`${name}: built the probe image`);
+      return [name, await startProbe(conn)];
+    } catch (error) {
+      if (!(error instanceof MeshctlError)) throw error;
+      return [name, { host: name, problem: error.message }];
+    }
+  });
   return new Map(entries);
 }
 
@@ -84,7 +86,7 @@ async function probeUntilSettled(
   connections: Map<string, Connection>,
   probes: Map<string, ProbeOrProblem>,
   plan: MeshPlan,
-  timeoutMs: number,
+  { timeoutMs, forks }: { timeoutMs: number; forks: number },
   log: (line: string) => void,
 ): Promise<PairResult[]> {
   const problems = new Map(names.map((name) => [name, probeProblem(probes.get(name), plan)]));
@@ -106,18 +108,16 @@ async function probeUntilSettled(
       log(`round ${round - 1}: ${pending.length} pair(s) not yet passing; retrying while the mesh settles`);
       await sleep(RETRY_PAUSE_MS);
     }
-    await Promise.all(
-      names.map(async (from) => {
-        const conn = connections.get(from);
-        const fromHere = pending.filter((pair) => pair.from === from);
-        if (fromHere.length === 0 || conn === undefined) return;
-        const targets = new Map(fromHere.map((pair) => [(probes.get(pair.to) as Probe).address, pair]));
-        const script = pairProbeScript([...targets.keys()], pingPayloadFor(plan.mtu));
-        const ran = await conn.exec(['docker', 'exec', PROBE_CONTAINER, 'sh', '-c', script]);
-        const measured = parsePairProbes(ran.stdout);
-        for (const [address, pair] of targets) recordProbe(pair, address, measured.get(address), ran, plan.mtu);
-      }),
-    );
+    await mapLimit(names, forks, async (from) => {
+      const conn = connections.get(from);
+      const fromHere = pending.filter((pair) => pair.from === from);
+      if (fromHere.length === 0 || conn === undefined) return;
+      const targets = new Map(fromHere.map((pair) => [(probes.get(pair.to) as Probe).address, pair]));
+      const script = pairProbeScript([...targets.keys()], pingPayloadFor(plan.mtu));
+      const ran = await conn.exec(['docker', 'exec', PROBE_CONTAINER, 'sh', '-c', script]);
+      const measured = parsePairProbes(ran.stdout);
+      for (const [address, pair] of targets) recordProbe(pair, address, measured.get(address), ran, plan.mtu);
+    });
   }
   return pairs;
 }

@@ -2,7 +2,7 @@
 // second look at the facts finds nothing left to change.
 import { TaskError } from '../errors.js';
 import type { Connection, ExecResult } from '../transport/connection.js';
-import type { FactQuery, Plan, Step } from './module.js';
+import { FactParseError, Refusal, type FactQuery, type Plan, type Step } from './module.js';
 import type { PreparedTask } from './prepare.js';
 
 export type TaskStatus = 'ok' | 'changed' | 'failed';
@@ -32,8 +32,9 @@ export async function planTask(conn: Connection, task: PreparedTask): Promise<Pl
   try {
     return task.module.plan(task.params, facts);
   } catch (error) {
-    // A plan refuses by throwing (a state it must not touch); it does not know the host.
-    throw new TaskError(conn.host, task.name, (error as Error).message);
+    // A plan does not know the host; anything but a refusal is a bug and goes up unwrapped.
+    if (error instanceof Refusal) throw new TaskError(conn.host, task.name, error.message);
+    throw error;
   }
 }
 
@@ -50,7 +51,8 @@ export async function gatherFacts<F>(
       try {
         return [name, query.parse(result)] as const;
       } catch (error) {
-        throw new TaskError(conn.host, taskName, `cannot read fact '${name}': ${(error as Error).message}\n${tail(result)}`);
+        if (!(error instanceof FactParseError)) throw error;
+        throw new TaskError(conn.host, taskName, `cannot read fact '${name}': ${error.message}\n${tail(result)}`);
       }
     }),
   );

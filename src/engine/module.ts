@@ -38,6 +38,29 @@ export function defineModule<Params, Facts>(module: Module<Params, Facts>): Modu
   return module;
 }
 
+/**
+ * A plan's refusal: a state on the host the module must not touch, or cannot get past (a masked
+ * unit, a bridge another task should have made). The engine reports it as the task's failure;
+ * any other error thrown by a plan is a bug in meshctl.
+ */
+export class Refusal extends Error {
+  override name = 'Refusal';
+}
+
+/**
+ * A parser's rejection of what the host printed (a command that failed, output of an unknown
+ * shape). The engine reports it as the task's failure, with the output; any other error thrown
+ * by a parser is a bug in meshctl.
+ */
+export class FactParseError extends Error {
+  override name = 'FactParseError';
+}
+
+/** Ends a plan with a refusal: `if (load === 'masked') refuse(`${name} is masked`)`. */
+export function refuse(reason: string): never {
+  throw new Refusal(reason);
+}
+
 export const ok = (reason: string): Plan => ({ changed: false, reason });
 export const change = (reason: string, steps: Step[]): Plan => ({ changed: true, reason, steps });
 export const run = (script: string): Step => ({ kind: 'run', script });

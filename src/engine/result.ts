@@ -1,4 +1,5 @@
-// Per-host outcome of a run, the PLAY RECAP, and the --json shape.
+// Per-host outcome of a run, the PLAY RECAP, what changed (for the live view, whose rows show only
+// the task each host is on), and the --json shape.
 import type { TaskResult } from './apply.js';
 
 export interface HostResult {
@@ -33,10 +34,30 @@ export function resultJson(result: RunResult): { ok: boolean; hosts: Record<stri
   };
 }
 
+/** `PLAY RECAP ****…`: a title padded with stars to one width, as Ansible does. */
+function heading(title: string): string {
+  return `${title} ${'*'.repeat(Math.max(3, 70 - title.length))}`;
+}
+
+/**
+ * Every task that changed (or in check mode would change), per host in run order, with its
+ * reason; '' when nothing did. Plain progress already printed these as they happened.
+ */
+export function formatChanges(result: RunResult): string {
+  const lines: string[] = [];
+  for (const [name, host] of result) {
+    const changed = host.tasks.filter((task) => task.status === 'changed');
+    if (changed.length === 0) continue;
+    lines.push(name);
+    for (const task of changed) lines.push(`  ${task.task}: ${task.reason.replaceAll('\n', '\n    ')}`);
+  }
+  return lines.length === 0 ? '' : ['', heading('CHANGES'), ...lines].join('\n');
+}
+
 /** Ansible's PLAY RECAP, plus one line that says whether anything changed. */
 export function formatRecap(result: RunResult, check: boolean): string {
   const width = Math.max(...[...result.keys()].map((name) => name.length));
-  const lines = ['', 'PLAY RECAP ' + '*'.repeat(60)];
+  const lines = ['', heading('PLAY RECAP')];
   for (const [name, host] of result) {
     const c = countHost(host);
     lines.push(`${name.padEnd(width)} : ok=${c.ok}  changed=${c.changed}  failed=${c.failed}  unreachable=${c.unreachable ? 1 : 0}`);

@@ -1,9 +1,16 @@
-// Opens one connection per host, all at once, before anything runs; closes them all after.
+// Opens one connection per host (up to `forks` at a time) before anything runs; closes them all
+// after, also when opening itself went wrong.
 import { ConnectError, MeshctlError } from '../errors.js';
 import type { Host } from '../inventory/types.js';
 import type { Connection } from '../transport/connection.js';
+import { mapLimit } from './map-limit.js';
 
-export type Connector = (host: Host) => Promise<Connection>;
+export type Connector<H = Host> = (host: H) => Promise<Connection>;
+
+/** What sessions need of a host: its name (the inventory's Host, or a test's stand-in). */
+export interface NamedHost {
+  name: string;
+}
 
 export interface Sessions {
   connections: Map<string, Connection>;
@@ -11,20 +18,31 @@ export interface Sessions {
   unreachable: Map<string, string>;
 }
 
-export async function openSessions(hosts: readonly Host[], connect: Connector): Promise<Sessions> {
-  const connections = new Map<string, Connection>();
-  const unreachable = new Map<string, string>();
-  await Promise.all(
-    hosts.map(async (host) => {
+export interface SessionOptions {
+  /** How many hosts are connected at once. */
+  forks: number;
+}
+
+/**
+ * A host that cannot be reached (a MeshctlError) is recorded in `unreachable`. Any other error is
+ * a bug: no further host is connected, the connections already open are closed, and it is thrown.
+ */
+export async function openSessions<H extends NamedHost>(hosts: readonly H[], connect: Connector<H>, options: SessionOptions): Promise<Sessions> {
+  const sessions: Sessions = { connections: new Map(), unreachable: new Map() };
+  try {
+    await mapLimit(hosts, options.forks, async (host) => {
       try {
-        connections.set(host.name, await connect(host));
+        sessions.connections.set(host.name, await connect(host));
       } catch (error) {
         if (!(error instanceof MeshctlError)) throw error;
-        unreachable.set(host.name, error instanceof ConnectError ? error.message : `${host.name}: ${error.message}`);
+        sessions.unreachable.set(host.name, error instanceof ConnectError ? error.message : `${host.name}: ${error.message}`);
       }
-    }),
-  );
-  return { connections, unreachable };
+    });
+  } catch (error) {
+    await closeSessions(sessions);
+    throw error;
+  }
+  return sessions;
 }
 
 export async function closeSessions(sessions: Sessions): Promise<void> {
@@ -36,12 +54,13 @@ export type SessionOutcome<T> =
   | { connected: false; unreachable: Map<string, string> };
 
 /** Runs `fn` with every host connected, or not at all: one unreachable host stops the run untouched. */
-export async function withSessions<T>(
-  hosts: readonly Host[],
-  connect: Connector,
+export async function withSessions<H extends NamedHost, T>(
+  hosts: readonly H[],
+  connect: Connector<H>,
+  options: SessionOptions,
   fn: (connections: Map<string, Connection>) => Promise<T>,
 ): Promise<SessionOutcome<T>> {
-  const sessions = await openSessions(hosts, connect);
+  const sessions = await openSessions(hosts, connect, options);
   try {
     if (sessions.unreachable.size > 0) return { connected: false, unreachable: sessions.unreachable };
     return { connected: true, value: await fn(sessions.connections) };

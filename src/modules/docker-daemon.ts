@@ -7,7 +7,7 @@
 // The first change saves the original settings (or that there was no file) to `backup`; `absent`
 // writes them back as the whole file (2-space JSON), so keys added by hand since are dropped too.
 import { z } from 'zod';
-import { change, defineModule, ok, put, run, type Plan, type Step } from '../engine/module.js';
+import { change, defineModule, FactParseError, ok, put, refuse, run, type Plan, type Step } from '../engine/module.js';
 import type { ExecResult } from '../transport/connection.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
 import { fileFact, type FileText } from './file-fact.js';
@@ -114,7 +114,7 @@ function planAbsent(p: DockerDaemonParams, facts: DockerDaemonFacts): Plan {
  */
 function refuseToLoseNetworks(p: DockerDaemonParams, facts: DockerDaemonFacts): void {
   if (!p.reset_network_store || facts.custom_networks.length === 0) return;
-  throw new Error(
+  refuse(
     `the host has user-defined Docker networks (${facts.custom_networks.join(', ')}), which resetting Docker's network store ` +
       `to apply the bridge settings would delete: remove them (docker network rm) and run again`,
   );
@@ -172,10 +172,10 @@ function parseJsonObject(path: string, text: string): JsonObject {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${path} is not valid JSON (${(error as Error).message}): fix it by hand, meshctl will not overwrite it`);
+    throw new FactParseError(`${path} is not valid JSON (${(error as Error).message}): fix it by hand, meshctl will not overwrite it`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new Error(`${path} does not hold a JSON object: fix it by hand, meshctl will not overwrite it`);
+    throw new FactParseError(`${path} does not hold a JSON object: fix it by hand, meshctl will not overwrite it`);
   }
   return value as JsonObject;
 }
@@ -190,7 +190,7 @@ export function parseBackup(path: string, file: FileText): DaemonBackup {
   const backup = parseJsonObject(path, file.text);
   const original = backup.original;
   if (typeof backup.existed !== 'boolean' || original === null || typeof original !== 'object' || Array.isArray(original)) {
-    throw new Error(`${path} is not a backup meshctl wrote ({"existed": ..., "original": {...}})`);
+    throw new FactParseError(`${path} is not a backup meshctl wrote ({"existed": ..., "original": {...}})`);
   }
   return { exists: true, existed: backup.existed, original };
 }

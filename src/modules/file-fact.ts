@@ -1,6 +1,6 @@
 // A fact that reads one file as text, telling "missing" apart from "empty", shared by the modules
 // that keep state in a file (sysctl.d, daemon.json, meshctl's own records).
-import type { FactQuery } from '../engine/module.js';
+import { FactParseError, type FactQuery } from '../engine/module.js';
 import { shellQuote } from '../transport/quote.js';
 
 export type FileText = { exists: false } | { exists: true; text: string };
@@ -26,7 +26,7 @@ export function parseFileText(path: string, stdout: string, code: number | null)
   const from = stdout.indexOf(start);
   const to = stdout.lastIndexOf(end);
   if (code !== 0 || from === -1 || to < from + start.length) {
-    throw new Error(`cannot read ${path} (exit ${code ?? 'by signal'})`);
+    throw new FactParseError(`cannot read ${path} (exit ${code ?? 'by signal'})`);
   }
   // The `echo` after `cat` put the end marker on a line of its own; that newline is the first
   // character of `end`, so what lies between is the file exactly.

@@ -6,7 +6,7 @@
 //
 // What `disabled` turned off is recorded in RECORD_PATH; `restored` turns exactly that back on.
 import { z } from 'zod';
-import { change, defineModule, ok, put, run, type Plan, type Step } from '../engine/module.js';
+import { change, defineModule, FactParseError, ok, put, run, type Plan, type Step } from '../engine/module.js';
 import type { ExecResult } from '../transport/connection.js';
 import { shellJoin } from '../transport/quote.js';
 import { fileFact, type FileText } from './file-fact.js';
@@ -152,7 +152,7 @@ function dirname(path: string): string {
 export function parseUfw(result: ExecResult): FirewallFacts['ufw'] {
   if (result.stdout.trim() === NO_UFW) return { installed: false, active: false };
   const status = /^Status: (active|inactive)\b/m.exec(result.stdout);
-  if (result.code !== 0 || status === null) throw new Error(`cannot read ufw status (exit ${result.code ?? result.signal})`);
+  if (result.code !== 0 || status === null) throw new FactParseError(`cannot read ufw status (exit ${result.code ?? result.signal})`);
   return { installed: true, active: status[1] === 'active' };
 }
 
@@ -160,7 +160,7 @@ export function parseFirewalld(result: ExecResult): FirewallFacts['firewalld'] {
   if (result.stdout.trim() === NO_FIREWALLD) return { installed: false, active: false, enabled: false };
   const active = /^active=(.*)$/m.exec(result.stdout)?.[1]?.trim();
   const enabled = /^enabled=(.*)$/m.exec(result.stdout)?.[1]?.trim();
-  if (active === undefined || enabled === undefined) throw new Error('cannot read the state of firewalld');
+  if (active === undefined || enabled === undefined) throw new FactParseError('cannot read the state of firewalld');
   // "activating" and "reloading" are on their way to active: stopping them is still needed.
   return {
     installed: true,
@@ -174,7 +174,7 @@ export function parseForwardPolicy(result: ExecResult): ForwardPolicy | null {
   if (result.stdout.trim() === NO_IPTABLES) return null;
   const policy = /^-P FORWARD (ACCEPT|DROP)$/m.exec(result.stdout)?.[1];
   if (result.code !== 0 || (policy !== 'ACCEPT' && policy !== 'DROP')) {
-    throw new Error(`cannot read the iptables FORWARD policy (exit ${result.code ?? result.signal})`);
+    throw new FactParseError(`cannot read the iptables FORWARD policy (exit ${result.code ?? result.signal})`);
   }
   return policy;
 }
@@ -191,9 +191,9 @@ export function parseRecord(file: FileText): FirewallFacts['record'] {
   try {
     json = JSON.parse(file.text);
   } catch (error) {
-    throw new Error(`${RECORD_PATH} is not valid JSON (${(error as Error).message}): fix or delete it`);
+    throw new FactParseError(`${RECORD_PATH} is not valid JSON (${(error as Error).message}): fix or delete it`);
   }
   const record = recordSchema.safeParse(json);
-  if (!record.success) throw new Error(`${RECORD_PATH} is not a record meshctl wrote: fix or delete it`);
+  if (!record.success) throw new FactParseError(`${RECORD_PATH} is not a record meshctl wrote: fix or delete it`);
   return { exists: true, ...record.data };
 }

@@ -9,7 +9,7 @@
 //     module: mesh_links
 //     params: { ovs_bridge: br0, docker_bridge: docker0, address: "{{ mesh.gateway_cidr }}", mtu: "{{ mesh.mtu }}" }
 import { z } from 'zod';
-import { change, defineModule, ok, put, run, type Step } from '../engine/module.js';
+import { change, defineModule, FactParseError, ok, put, run, type Step } from '../engine/module.js';
 import type { ExecResult } from '../transport/connection.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
 import { fileFact, type FileText } from './file-fact.js';
@@ -60,7 +60,7 @@ export function settingsOf(p: MeshLinksParams): LinksSettings {
 }
 
 const unitPath = (p: MeshLinksParams): string => `/etc/systemd/system/${p.unit}`;
-const DESCRIPTION = 'meshctl: container mesh links (docker0, veth to OVS, routes, underlay address)';
+const DESCRIPTION = 'meshctl: container mesh links (docker0, veth to OVS, underlay address)';
 
 export const meshLinks = defineModule<MeshLinksParams, MeshLinksFacts>({
   name: 'mesh_links',
@@ -127,7 +127,7 @@ function sameFile(file: FileText, content: string): boolean {
 }
 
 export function parseFindings(result: ExecResult): string[] {
-  if (result.code !== 0) throw new Error(result.stderr.trim() || `exit ${result.code}`);
+  if (result.code !== 0) throw new FactParseError(result.stderr.trim() || `exit ${result.code}`);
   return result.stdout
     .split('\n')
     .map((line) => /^(?:drift|remains): (.*)$/.exec(line.trim())?.[1])

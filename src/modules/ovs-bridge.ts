@@ -6,7 +6,7 @@
 //     module: ovs_bridge
 //     params: { name: br0, datapath_type: netdev, spanning_tree: rstp, mtu: 1462 }
 import { z } from 'zod';
-import { change, defineModule, ok, run, type Step } from '../engine/module.js';
+import { change, defineModule, FactParseError, ok, run, type Step } from '../engine/module.js';
 import type { ExecResult } from '../transport/connection.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
 import { bridgeExistsGuard, NO_BRIDGE, ovsMap, ovsOptional, parseOvsTable } from './ovsdb.js';
@@ -132,6 +132,6 @@ export function parseBridge(result: ExecResult): BridgeState | undefined {
 }
 
 function expectOk(result: ExecResult, what: string): string {
-  if (result.code !== 0) throw new Error(`cannot read ${what}: ${result.stderr.trim() || `exit ${result.code}`}`);
+  if (result.code !== 0) throw new FactParseError(`cannot read ${what}: ${result.stderr.trim() || `exit ${result.code}`}`);
   return result.stdout;
 }

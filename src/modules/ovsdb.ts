@@ -1,4 +1,5 @@
 // Reads `ovs-vsctl --format=json` tables: OVSDB's tagged values ("set", "map", "uuid") made plain.
+import { FactParseError } from '../engine/module.js';
 import { shellQuote } from '../transport/quote.js';
 
 /** Exit status of a bridge fact's command when the bridge is not there (parsers read it as absent). */
@@ -23,13 +24,28 @@ export function plainOvsValue(value: unknown): OvsValue {
   if (tag === 'map') return Object.fromEntries((body as [string, unknown][]).map(([k, v]) => [k, String(plainOvsValue(v))]));
   if (tag === 'set') return (body as unknown[]).map(plainOvsValue);
   if (tag === 'uuid' || tag === 'named-uuid') return String(body);
-  throw new Error(`unknown OVSDB value ${JSON.stringify(value)}`);
+  throw new FactParseError(`unknown OVSDB value ${JSON.stringify(value)}`);
 }
 
 /** Rows of a `--format=json list|find TABLE` answer as objects keyed by column. */
 export function parseOvsTable(stdout: string): Record<string, OvsValue>[] {
-  const table = JSON.parse(stdout) as { headings: string[]; data: unknown[][] };
+  const table = parseTableJson(stdout);
   return table.data.map((row) => Object.fromEntries(table.headings.map((heading, i) => [heading, plainOvsValue(row[i])])));
+}
+
+/** What ovs-vsctl printed is the host's word, not ours: a shape it should not have is unreadable. */
+function parseTableJson(stdout: string): { headings: string[]; data: unknown[][] } {
+  let table: unknown;
+  try {
+    table = JSON.parse(stdout);
+  } catch (error) {
+    throw new FactParseError(`ovs-vsctl did not print JSON (${(error as Error).message})`);
+  }
+  const { headings, data } = (table ?? {}) as { headings?: unknown; data?: unknown };
+  if (!Array.isArray(headings) || !Array.isArray(data) || !data.every(Array.isArray)) {
+    throw new FactParseError('ovs-vsctl printed JSON that is not a table ({"headings": [...], "data": [[...]]})');
+  }
+  return { headings: headings.map(String), data: data as unknown[][] };
 }
 
 export function ovsMap(value: OvsValue | undefined): Record<string, string> {

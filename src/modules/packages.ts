@@ -4,7 +4,7 @@
 //     module: packages
 //     params: { present: [openvswitch-switch, docker.io], absent: [ufw] }
 import { z } from 'zod';
-import { change, defineModule, ok, run, type FactQuery, type Step } from '../engine/module.js';
+import { change, defineModule, FactParseError, ok, run, type FactQuery, type Step } from '../engine/module.js';
 import type { ExecResult } from '../transport/connection.js';
 import { shellJoin } from '../transport/quote.js';
 
@@ -108,8 +108,8 @@ export function parseManager(result: ExecResult): PackageManager {
   if (family.some((word) => word === 'rhel' || word === 'fedora' || word === 'centos')) {
     return values.get('MESHCTL_DNF') === 'yes' ? 'dnf' : 'yum';
   }
-  if (id === '') throw new Error('no ID in /etc/os-release: cannot tell which package manager to use');
-  throw new Error(
+  if (id === '') throw new FactParseError('no ID in /etc/os-release: cannot tell which package manager to use');
+  throw new FactParseError(
     `unsupported OS '${id}' (ID_LIKE '${values.get('ID_LIKE') ?? ''}'): packages knows the Debian family (apt) and the RHEL/Fedora family (dnf, yum)`,
   );
 }
@@ -139,7 +139,7 @@ export function parseInstalled(names: readonly string[], result: ExecResult): st
   if (header === DPKG) {
     // Exit 1 with "no packages found matching X" when a name is unknown to dpkg: an answer.
     if (result.code !== 0 && !(result.code === 1 && /no packages found matching/.test(result.stderr))) {
-      throw new Error(`dpkg-query failed (exit ${result.code ?? result.signal})`);
+      throw new FactParseError(`dpkg-query failed (exit ${result.code ?? result.signal})`);
     }
     for (const line of lines) {
       const [name, status] = line.split(/\s+/);
@@ -156,10 +156,10 @@ export function parseInstalled(names: readonly string[], result: ExecResult): st
     }
     const unanswered = names.filter((name) => !found.has(name) && !denied.has(name));
     if (unanswered.length > 0) {
-      throw new Error(`rpm did not answer for ${unanswered.join(', ')} (exit ${result.code ?? result.signal})`);
+      throw new FactParseError(`rpm did not answer for ${unanswered.join(', ')} (exit ${result.code ?? result.signal})`);
     }
   } else {
-    throw new Error('cannot tell which package database was read');
+    throw new FactParseError('cannot tell which package database was read');
   }
   return names.filter((name) => found.has(name));
 }

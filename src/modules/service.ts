@@ -7,7 +7,7 @@
 // No `restarted`: it would change something on every run, and a second look could never say
 // "nothing to do". A module that changes a service's config restarts it itself.
 import { z } from 'zod';
-import { change, defineModule, ok, run, type Plan, type Step } from '../engine/module.js';
+import { change, defineModule, FactParseError, ok, refuse, run, type Plan, type Step } from '../engine/module.js';
 import type { ExecResult } from '../transport/connection.js';
 import { shellJoin } from '../transport/quote.js';
 
@@ -48,11 +48,11 @@ export const service = defineModule<ServiceParams, ServiceFacts>({
     const { load, active, file_state: fileState } = facts.unit;
     if (load === 'not-found') {
       // Nothing to stop or disable in a unit that is not there; starting it cannot work.
-      if (p.state === 'started' || p.enabled === true) throw new Error(`systemd has no unit ${p.name}`);
+      if (p.state === 'started' || p.enabled === true) refuse(`systemd has no unit ${p.name}`);
       return ok(`${p.name} is not installed`);
     }
     if (load === 'masked' && (p.state === 'started' || p.enabled === true)) {
-      throw new Error(`${p.name} is masked: unmask it first (systemctl unmask ${p.name})`);
+      refuse(`${p.name} is masked: unmask it first (systemctl unmask ${p.name})`);
     }
     const steps: Step[] = [];
     const actions: string[] = [];
@@ -90,7 +90,7 @@ export function parseUnit(result: ExecResult): ServiceFacts['unit'] {
   const load = values.get('LoadState');
   const active = values.get('ActiveState');
   if (result.code !== 0 || load === undefined || active === undefined) {
-    throw new Error(`cannot read the unit's state from systemctl (exit ${result.code ?? result.signal})`);
+    throw new FactParseError(`cannot read the unit's state from systemctl (exit ${result.code ?? result.signal})`);
   }
   return { load, active, file_state: values.get('UnitFileState') ?? '' };
 }

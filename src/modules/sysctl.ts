@@ -7,7 +7,7 @@
 // The file holds, for each parameter meshctl set, the value it had before (`# meshctl: NAME was 0`)
 // and the wanted one (`NAME = 1`). Several tasks may share one file: each touches only its lines.
 import { z } from 'zod';
-import { change, defineModule, ok, put, run, type Plan, type Step } from '../engine/module.js';
+import { change, defineModule, FactParseError, ok, put, refuse, run, type Plan, type Step } from '../engine/module.js';
 import type { ExecResult } from '../transport/connection.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
 import { fileFact, type FileText } from './file-fact.js';
@@ -44,7 +44,7 @@ export const sysctl = defineModule<SysctlParams, SysctlFacts>({
 
 function planPresent(p: SysctlParams, facts: SysctlFacts): Plan {
   if (facts.runtime === null) {
-    throw new Error(`the kernel has no sysctl ${p.name} (is its module loaded?)`);
+    refuse(`the kernel has no sysctl ${p.name} (is its module loaded?)`);
   }
   const lines = facts.file.exists ? splitLines(facts.file.text) : [];
   const own = ownLines(lines, p.name);
@@ -140,5 +140,5 @@ export function parseRuntime(name: string, result: ExecResult): string | null {
   if (result.code === 0) return normalize(result.stdout);
   // procps: "sysctl: cannot stat /proc/sys/net/nope: No such file or directory" (exit 1 or 255).
   if (/cannot stat|No such file or directory|unknown key/.test(result.stderr)) return null;
-  throw new Error(`sysctl -n ${shellQuote(name)} failed (exit ${result.code ?? result.signal})`);
+  throw new FactParseError(`sysctl -n ${shellQuote(name)} failed (exit ${result.code ?? result.signal})`);
 }

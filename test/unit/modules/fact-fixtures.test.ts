@@ -3,6 +3,7 @@
 // the parsed value (`expect`, null standing for undefined) or a substring of the error (`error`).
 // An optional `command` pins the exact command, quoting included.
 import { expect } from 'vitest';
+import { FactParseError } from '../../../src/engine/module.js';
 import { describeModuleFixtures } from './module-fixtures.js';
 import { factFixtureSchema, factQuery, factsRoot, resultOf } from './recorded-facts.js';
 
@@ -14,6 +15,8 @@ describeModuleFixtures(factsRoot, 'fact', (module, raw, folder) => {
   if (fixture.command !== undefined) expect(query.command).toBe(fixture.command);
   const result = resultOf(fixture);
   if (fixture.error !== undefined) {
+    // Anything but a FactParseError would be reported as a bug in meshctl, not as the task's failure.
+    expect(() => query.parse(result)).toThrow(FactParseError);
     expect(() => query.parse(result)).toThrow(fixture.error);
   } else {
     // YAML has no undefined: a fact read as undefined (no such bridge) is `expect: null`.

@@ -1,7 +1,7 @@
 // Every module's plan against fixture files, pyinfra-style: fixtures/<module>/<case>.yaml holds
 // `params` (as a playbook writes them), `facts` and what the plan must say: `steps` (exactly),
 // `noop` (a substring of the reason) or `error` (a substring of what is thrown, by the params
-// schema or by the plan). An optional `reason` checks the reason of a change.
+// schema or, as a Refusal, by the plan). An optional `reason` checks the reason of a change.
 //
 // Facts are not retyped from what a parser would make of a host's output:
 // - `fact: { from: facts/<module>/<case>.yaml }` is that fact fixture's output through the
@@ -15,7 +15,7 @@
 import path from 'node:path';
 import { expect } from 'vitest';
 import { z } from 'zod';
-import type { AnyModule, Plan, Step } from '../../../src/engine/module.js';
+import { Refusal, type AnyModule, type Plan, type Step } from '../../../src/engine/module.js';
 import { withGeneratedTexts } from './generated-texts.js';
 import { describeModuleFixtures } from './module-fixtures.js';
 import { factQuery, fixturesHome, recordedFact, recordedFacts } from './recorded-facts.js';
@@ -106,6 +106,13 @@ describeModuleFixtures(root, 'plan', (module, raw) => {
   // Params the schema refuses (an `error` fixture) come with no facts to check.
   const facts = module.params.safeParse(fixture.params).success ? factsOf(module, fixture.params, fixture.facts) : {};
   if (fixture.error !== undefined) {
+    const params = module.params.safeParse(fixture.params);
+    if (!params.success) {
+      expect(params.error.message).toContain(fixture.error);
+      return;
+    }
+    // Anything else a plan throws would be reported as a bug in meshctl, not as the task's failure.
+    expect(() => planOf(module, fixture.params, facts)).toThrow(Refusal);
     expect(() => planOf(module, fixture.params, facts)).toThrow(fixture.error);
     return;
   }

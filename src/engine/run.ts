@@ -1,8 +1,9 @@
 // Runs prepared tasks on every host: hosts in parallel (up to `forks`), tasks in order within a
 // host, one host's failure never stopping the others. A bug in meshctl (anything but a
 // MeshctlError) stops its host too, and once the other hosts are done it is thrown as it is, so
-// the CLI prints its stack (exit 70) instead of calling it a failed task. On a terminal Listr2 shows one live row per
-// host with the task it is on; in plain mode every finished task is a line of its own.
+// the CLI prints its stack (exit 70) instead of calling it a failed task. On a terminal Listr2
+// shows one live row per host with the task it is on; in plain mode every finished task is a
+// line of its own.
 import { Listr, type ListrTask } from 'listr2';
 import { MeshctlError } from '../errors.js';
 import type { Connection } from '../transport/connection.js';

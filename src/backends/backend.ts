@@ -39,8 +39,16 @@ export interface SandboxInput {
 export interface SandboxDefaults {
   /** The `mesh:` section of the generated inventory. */
   mesh: Record<string, unknown>;
-  /** Start a router on the underlay at `routerAddress` (backends whose containers use an outside gateway). */
-  router?: boolean;
+  /**
+   * For backends whose containers use an outside gateway: the sandbox starts a router on the
+   * underlay at `routerAddress`, set up from the final `mesh:` section (after `--set`).
+   */
+  router?(mesh: Record<string, unknown>): SandboxRouter;
+}
+
+export interface SandboxRouter {
+  /** Answer on this VLAN only (tagged frames on the underlay), instead of untagged. */
+  vlan?: number | undefined;
 }
 
 export interface Backend<S extends MeshSchema = MeshSchema> {
@@ -60,6 +68,8 @@ export interface Backend<S extends MeshSchema = MeshSchema> {
   /** Its page, relative to the repository root. */
   docs: string;
   sandbox(input: SandboxInput): SandboxDefaults;
+  /** An address outside the mesh that every host's containers must reach (`verify` pings it). */
+  gateway?(mesh: MeshOf<S>): string | undefined;
 }
 
 export function defineBackend<S extends MeshSchema>(backend: Backend<S>): Backend<S> {

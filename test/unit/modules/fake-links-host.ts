@@ -28,6 +28,8 @@ export interface HostState {
   links: Record<string, FakeLink>;
   /** OVS bridges and their ports. */
   ovs: Record<string, string[]>;
+  /** Routes besides the kernel's own, as `ip route` takes them: `default via 10.211.1.1 dev eth1`. */
+  routes?: string[];
 }
 
 let realTools: Map<string, string> | undefined;
@@ -43,10 +45,22 @@ function realTool(tool: string): string {
   return found;
 }
 
+/** `default via 10.211.1.1 dev eth1` as the fake `ip` keeps it: destination, device, the rest. */
+function routeLine(route: string): string {
+  const words = route.split(' ');
+  const at = words.indexOf('dev');
+  const dev = words[at + 1];
+  if (at < 1 || dev === undefined) throw new Error(`a route needs a destination and a dev: ${route}`);
+  const rest = [...words.slice(1, at), ...words.slice(at + 2)];
+  return `${words[0]}\t${dev}\t${rest.join(' ')}\n`;
+}
+
 export class FakeLinksHost {
   readonly dir = mkdtempSync(path.join(tmpdir(), 'meshctl-links-host-'));
   private readonly bin = path.join(this.dir, 'bin');
   private readonly state = path.join(this.dir, 'host');
+  /** More environment for the scripts run here. */
+  readonly env: Record<string, string> = {};
 
   constructor(initial: HostState) {
     mkdirSync(this.bin);
@@ -54,6 +68,7 @@ export class FakeLinksHost {
     for (const tool of REAL_TOOLS) symlinkSync(realTool(tool), path.join(this.bin, tool));
     mkdirSync(path.join(this.state, 'ovs'), { recursive: true });
     this.setLinks(initial.links);
+    writeFileSync(path.join(this.state, 'routes'), (initial.routes ?? []).map(routeLine).join(''));
     for (const [bridge, ports] of Object.entries(initial.ovs)) {
       mkdirSync(path.join(this.state, 'ovs', bridge));
       // Each port opened the link of its name as it is now.
@@ -92,7 +107,15 @@ export class FakeLinksHost {
     for (const bridge of readdirSync(path.join(this.state, 'ovs')).sort()) {
       ovs[bridge] = readdirSync(path.join(this.state, 'ovs', bridge)).sort();
     }
-    return { links, ovs };
+    const routes = readFileSync(path.join(this.state, 'routes'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [to = '', dev = '', rest = ''] = line.split('\t');
+        return [to, rest, 'dev', dev].filter(Boolean).join(' ');
+      })
+      .sort();
+    return { links, ovs, routes };
   }
 
   /** Changes links by hand (as an operator would), keeping the others. */
@@ -124,7 +147,7 @@ export class FakeLinksHost {
   private sh(args: string[]): ExecResult {
     const result = spawnSync('/bin/sh', args, {
       cwd: this.dir,
-      env: { PATH: this.bin, FAKE_HOST: this.state, REAL_PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      env: { ...this.env, PATH: this.bin, FAKE_HOST: this.state, REAL_PATH: process.env.PATH ?? '/usr/bin:/bin' },
       encoding: 'utf8',
       timeout: 20_000,
     });

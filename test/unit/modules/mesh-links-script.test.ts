@@ -187,6 +187,7 @@ describe('the mesh_links script on a fake host', () => {
       ovsBridge: "it's",
       dockerBridge: 'docker 0',
       address: '10.240.0.1/16',
+      routes: ['10.250.0.0/16'],
       mtu: 1462,
       vethBridgeEnd: '`touch pwned`',
       vethOvsEnd: 'a;b|c&d',
@@ -209,9 +210,54 @@ describe('the mesh_links script on a fake host', () => {
         '"$UL_IF"': { addrs: ['10.211.1.11/24'] },
       },
       ovs: { "it's": ['a;b|c&d'] },
+      routes: ['10.250.0.0/16 dev docker 0'],
     });
     expect(host.read().links).not.toHaveProperty('pwned');
     expect(host.runCommand('[ ! -e pwned ]').code, 'a value was run as a command').toBe(0);
+  });
+
+  describe('with routes', () => {
+    // eth1 reaches more than its own subnet: its routes must move with its address.
+    const routedHost = (): HostState => ({ ...freshHost(), routes: ['default via 10.211.1.1 dev eth1', '10.99.0.0/16 via 10.211.1.254 dev eth1'] });
+    // A routed design: docker0 has this host's subnet, the rest of the pool is routed through it.
+    const routed = { ...netdev, address: '10.240.1.1/24', routes: ['10.240.0.0/16'] };
+
+    it('moves the underlay routes with its address, and back when removing', () => {
+      const host = hostWith(routedHost());
+      apply(host);
+      expect(host.read().routes).toEqual(['10.99.0.0/16 via 10.211.1.254 dev br-phy', 'default via 10.211.1.1 dev br-phy']);
+      expect(findings(host, netdev)).toEqual([]);
+      expect(host.run(scriptFor(netdev), 'remove').code).toBe(0);
+      expect(host.read().routes).toEqual(['10.99.0.0/16 via 10.211.1.254 dev eth1', 'default via 10.211.1.1 dev eth1']);
+      expect(host.read().links.eth1?.addrs).toEqual(['10.211.1.11/24']);
+    });
+
+    it('gives the underlay NIC all it had back when the move fails half way', () => {
+      const host = hostWith(routedHost());
+      host.env.MESHCTL_FAIL_POINT = 'move-routes';
+      const result = host.run(scriptFor(netdev), 'apply');
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain('eth1');
+      const after = host.read();
+      expect(after.links.eth1).toEqual(eth1);
+      expect(after.links['br-phy']?.addrs).toBeUndefined();
+      expect(after.routes).toEqual(['10.99.0.0/16 via 10.211.1.254 dev eth1', 'default via 10.211.1.1 dev eth1']);
+    });
+
+    it('routes the pool through docker0, finds the route gone and puts it back, and removes it', () => {
+      const host = hostWith(freshHost());
+      apply(host, routed);
+      expect(host.read().routes).toEqual(['10.240.0.0/16 dev docker0']);
+      expect(findings(host, routed)).toEqual([]);
+      expect(findings(host, { ...routed, state: 'absent' }).some((line) => line.includes('10.240.0.0/16'))).toBe(true);
+      host.runCommand('ip route del 10.240.0.0/16 dev docker0');
+      expect(findings(host, routed).some((line) => /10\.240\.0\.0\/16/.test(line))).toBe(true);
+      apply(host, routed);
+      expect(findings(host, routed)).toEqual([]);
+      expect(host.run(scriptFor(routed), 'remove').code).toBe(0);
+      expect(host.read().routes).toEqual([]);
+      expect(findings(host, { ...routed, state: 'absent' })).toEqual([]);
+    });
   });
 
   it('refuses a mode it does not know', () => {

@@ -8,8 +8,8 @@ import { rangeContains } from '../network/ipv4.js';
 import { pingPayloadFor } from '../network/mtu.js';
 import type { MeshPlan } from '../network/plan.js';
 import type { Connection, ExecResult } from '../transport/connection.js';
-import { formatMatrix, matrixJson, type PairResult } from '../verify/matrix.js';
-import { pairProbeScript, parsePairProbes, type PairProbe } from '../verify/pair-probe.js';
+import { formatMatrix, matrixJson, type GatewayResult, type PairResult } from '../verify/matrix.js';
+import { gatewayProbeScript, pairProbeScript, parseGatewayProbe, parsePairProbes, type PairProbe } from '../verify/pair-probe.js';
 import { ensureProbeImage } from '../verify/probe-image.js';
 import { PROBE_CONTAINER, removeProbe, startProbe, type Probe } from '../verify/probes.js';
 import type { Output } from '../cli/output.js';
@@ -30,6 +30,7 @@ const RETRY_PAUSE_MS = 2000;
 export async function verifyPingMatrix(options: VerifyOptions, output: Output): Promise<number> {
   const { inventory, plan, connect } = await loadContext(options.inventory);
   const names = inventory.hosts.map((h) => h.name);
+  const gatewayAddress = inventory.backend.gateway?.(inventory.mesh as never);
   const log = (line: string): void => {
     if (!options.json) output.err(line);
   };
@@ -38,7 +39,11 @@ export async function verifyPingMatrix(options: VerifyOptions, output: Output): 
   const outcome = await withSessions(inventory.hosts, connect, { forks }, async (connections) => {
     const probes = await startProbes(connections, forks, log);
     try {
-      return await probeUntilSettled(names, connections, probes, plan, { timeoutMs: options.timeout * 1000, forks }, log);
+      const pairs = await probeUntilSettled(names, connections, probes, plan, { timeoutMs: options.timeout * 1000, forks }, log);
+      const gateway = gatewayAddress === undefined
+        ? undefined
+        : await probeGateway(names, connections, probes, gatewayAddress, { timeoutMs: options.timeout * 1000, forks }, log);
+      return { pairs, gateway };
     } finally {
       if (!options.keepProbes) await mapLimit([...connections.values()], forks, (conn) => removeProbe(conn).catch(() => undefined));
     }
@@ -47,10 +52,10 @@ export async function verifyPingMatrix(options: VerifyOptions, output: Output): 
     output.err(describeUnreachable(outcome.unreachable));
     return ExitCode.unreachable;
   }
-  const pairs = outcome.value;
-  if (options.json) output.out(JSON.stringify(matrixJson(pairs)));
-  else output.out(formatMatrix(names, pairs, plan.mtu));
-  return matrixJson(pairs).ok ? ExitCode.ok : ExitCode.hostFailed;
+  const { pairs, gateway } = outcome.value;
+  if (options.json) output.out(JSON.stringify(matrixJson(pairs, gateway)));
+  else output.out(formatMatrix(names, pairs, plan.mtu, gateway));
+  return matrixJson(pairs, gateway).ok ? ExitCode.ok : ExitCode.hostFailed;
 }
 
 type ProbeOrProblem = Probe | { host: string; problem: string };
@@ -120,6 +125,43 @@ async function probeUntilSettled(
     });
   }
   return pairs;
+}
+
+/** Every host's probe pings the gateway, in rounds until all reach it or the time is up. */
+async function probeGateway(
+  names: readonly string[],
+  connections: Map<string, Connection>,
+  probes: Map<string, ProbeOrProblem>,
+  address: string,
+  { timeoutMs, forks }: { timeoutMs: number; forks: number },
+  log: (line: string) => void,
+): Promise<GatewayResult> {
+  const hosts: GatewayResult['hosts'] = names.map((host) => {
+    const probe = probes.get(host);
+    const problem = probe === undefined ? 'no probe was started' : 'problem' in probe ? probe.problem : 'not probed yet';
+    return { host, ok: false, rtt_ms: null, problem };
+  });
+  const deadline = Date.now() + timeoutMs;
+  for (let round = 1; ; round++) {
+    const pending = hosts.filter((h) => !h.ok && probes.get(h.host) !== undefined && !('problem' in (probes.get(h.host) as ProbeOrProblem)));
+    if (pending.length === 0) break;
+    if (round > 1) {
+      if (Date.now() + RETRY_PAUSE_MS > deadline) break;
+      log(`gateway round ${round - 1}: ${pending.length} host(s) cannot reach ${address} yet; retrying`);
+      await sleep(RETRY_PAUSE_MS);
+    }
+    await mapLimit(pending, forks, async (entry) => {
+      const conn = connections.get(entry.host);
+      if (conn === undefined) return;
+      const ran = await conn.exec(['docker', 'exec', PROBE_CONTAINER, 'sh', '-c', gatewayProbeScript(address)]);
+      const measured = parseGatewayProbe(ran.stdout);
+      entry.ok = measured?.icmpOk ?? false;
+      entry.rtt_ms = measured?.icmpOk ? measured.rttMs : null;
+      if (entry.ok) delete entry.problem;
+      else entry.problem = measured === undefined ? `no answer from the probe script: ${ran.stderr.trim() || ran.stdout.trim()}` : 'ping lost';
+    });
+  }
+  return { address, hosts };
 }
 
 function recordProbe(pair: PairResult, address: string, m: PairProbe | undefined, ran: ExecResult, mtu: number): void {

@@ -2,6 +2,7 @@
 // Example: `await sandboxUp({ hosts: 3, backend: 'ovs-gre', inventoryPath: 'lab.yaml', sets: [], log })`.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
+import { parse } from 'yaml';
 import { SandboxError, UsageError } from '../errors.js';
 import type { Backend } from '../backends/index.js';
 import { checkBackend } from './backends.js';
@@ -13,6 +14,7 @@ import { renderInventory } from './inventory.js';
 import { ensureKeyPair } from './keys.js';
 import { containerName, sandboxLayout, type SandboxLayout } from './layout.js';
 import { createNetworks, ensureNetwork, removeNetworks } from './networks.js';
+import { ensureRouter } from './router.js';
 import { applySets } from './sets.js';
 import { readState, writeState, type SandboxHost, type SandboxState } from './state.js';
 import { hostAddress, maxHosts, routerAddress, subnetPair } from './subnets.js';
@@ -67,6 +69,7 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxState
   );
 
   const text = applySets(inventoryText(layout, backend, state.networks.underlay.subnet, state.hosts), options.sets);
+  await startRouter(state, backend, text, publicKey, log);
   await mkdir(layout.inventoryDir, { recursive: true });
   await writeFile(layout.inventoryPath, text);
   log(`sandbox ${state.name} ready in ${Math.round((Date.now() - started) / 1000)}s; inventory: ${layout.inventoryPath}`);
@@ -149,6 +152,23 @@ async function removeLeftovers(sandbox: string, log: (line: string) => void): Pr
   log(`removing leftovers of an unfinished sandbox ${sandbox}: ${[...containers, ...networks].join(', ')}`);
   await removeContainers(containers);
   await removeNetworks(networks);
+}
+
+/** The outside router the backend wants on the underlay, set up from the final inventory. */
+async function startRouter(state: SandboxState, backend: Backend, text: string, publicKey: string, log: (line: string) => void): Promise<void> {
+  const { underlay, management } = state.networks;
+  const defaults = backend.sandbox({ underlaySubnet: underlay.subnet, routerAddress: routerAddress(underlay.subnet) });
+  if (defaults.router === undefined) return;
+  const mesh = (parse(text) as { mesh?: Record<string, unknown> }).mesh ?? {};
+  const spec = {
+    sandbox: state.name,
+    container: `${state.name}-router`,
+    hostname: 'router',
+    image: state.image,
+    management: { network: management.name, address: routerAddress(management.subnet) },
+    underlay: { network: underlay.name, address: routerAddress(underlay.subnet) },
+  };
+  await ensureRouter(spec, defaults.router(mesh), publicKey, state.knownHosts, log);
 }
 
 /** Relative to the current directory when below it, else absolute. */

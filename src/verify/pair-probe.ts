@@ -59,3 +59,24 @@ export function parsePairProbes(stdout: string): Map<string, PairProbe> {
   }
   return probes;
 }
+
+/**
+ * Script run inside a probe: pings an address outside the mesh (the outside router of a flat
+ * L2 design) and prints `GATEWAY <icmp 0|1> <avg rtt|->`.
+ */
+export function gatewayProbeScript(address: string): string {
+  const t = shellQuote(address);
+  return [
+    `ping -c 1 -W 2 ${t} >/dev/null 2>&1`,
+    `icmp=0; out=$(ping -c 3 -W 2 ${t} 2>&1) && icmp=1`,
+    "rtt=$(printf '%s\\n' \"$out\" | sed -n 's#.*= [0-9.]*/\\([0-9.]*\\)/.*#\\1#p')",
+    'echo "GATEWAY $icmp ${rtt:--}"',
+  ].join('\n');
+}
+
+export function parseGatewayProbe(stdout: string): { icmpOk: boolean; rttMs: number | null } | undefined {
+  const match = /^GATEWAY ([01]) (\S+)$/m.exec(stdout);
+  if (match === null) return undefined;
+  const rtt = match[2] === '-' ? null : Number(match[2]);
+  return { icmpOk: match[1] === '1', rttMs: rtt !== null && Number.isFinite(rtt) ? rtt : null };
+}

@@ -3,7 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, MeshctlError } from '../errors.js';
 import { backendNames } from '../backends/index.js';
-import { processOutput, type Output } from './output.js';
+import { processOutput, type Output } from '../output.js';
 
 const DEFAULT_INVENTORY = 'inventory.yaml';
 

@@ -8,7 +8,7 @@ import { formatChanges, formatRecap, resultJson, runSucceeded, type RunResult } 
 import { runTasks } from '../engine/run.js';
 import { describeUnreachable, withSessions } from '../engine/sessions.js';
 import { modules } from '../modules/index.js';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../output.js';
 import { loadContext } from './context.js';
 
 export interface ConvergeOptions {

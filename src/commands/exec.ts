@@ -3,7 +3,7 @@ import { ExitCode } from '../errors.js';
 import { mapLimit } from '../engine/map-limit.js';
 import { describeUnreachable, withSessions } from '../engine/sessions.js';
 import type { ExecResult } from '../transport/connection.js';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../output.js';
 import { limitHosts, loadContext } from './context.js';
 
 export interface ExecOptions {

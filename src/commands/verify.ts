@@ -12,7 +12,7 @@ import { formatMatrix, matrixJson, type GatewayResult, type PairResult } from '.
 import { gatewayProbeScript, pairProbeScript, parseGatewayProbe, parsePairProbes, type PairProbe } from '../verify/pair-probe.js';
 import { ensureProbeImage } from '../verify/probe-image.js';
 import { PROBE_CONTAINER, removeProbe, startProbe, type Probe } from '../verify/probes.js';
-import type { Output } from '../cli/output.js';
+import type { Output } from '../output.js';
 import { loadContext } from './context.js';
 
 export interface VerifyOptions {

@@ -1,4 +1,4 @@
-// Where commands write: injectable so tests can capture it.
+// Where commands write: injectable so tests can capture it. Below commands/ and cli/, which both use it.
 export interface Output {
   out(text: string): void;
   err(text: string): void;

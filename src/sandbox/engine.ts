@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { SandboxError } from '../errors.js';
+import { retryWithBackoff } from '../retry.js';
 import { aptInstall, hasProgram } from './apt.js';
 import { runCommand } from './exec.js';
 
@@ -17,15 +18,13 @@ export async function ensureEngine(log: (line: string) => void): Promise<void> {
   if (!(await hasProgram('dockerd'))) await aptInstall(['docker.io'], log);
   log(`starting dockerd (log: ${dockerdLog})`);
   startDockerd();
-  const deadline = Date.now() + startTimeoutMs;
-  while (Date.now() < deadline) {
-    if (await engineAnswers()) {
-      log('Docker engine is up');
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  throw new SandboxError(`dockerd did not answer \`docker info\` within ${startTimeoutMs / 1000}s: see ${dockerdLog}`);
+  const answers = async (): Promise<void> => {
+    if (!(await engineAnswers())) throw new Error('dockerd does not answer yet');
+  };
+  await retryWithBackoff(answers, { timeoutMs: startTimeoutMs, maxDelayMs: 2_000 }).catch(() => {
+    throw new SandboxError(`dockerd did not answer \`docker info\` within ${startTimeoutMs / 1000}s: see ${dockerdLog}`);
+  });
+  log('Docker engine is up');
 }
 
 async function engineAnswers(): Promise<boolean> {

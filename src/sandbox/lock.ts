@@ -2,6 +2,7 @@
 // The file holds the owner's pid; a lock whose owner is gone is taken over.
 import { open, readFile, unlink } from 'node:fs/promises';
 import { SandboxError } from '../errors.js';
+import { retryWithBackoff } from '../retry.js';
 
 export async function withFileLock<T>(
   path: string,
@@ -17,10 +18,13 @@ export async function withFileLock<T>(
   }
 }
 
+/** The lock is held by a live process (or was just freed from a dead one): try again. */
+class LockHeld extends Error {}
+
 async function acquire(path: string, timeoutMs: number, onWait: (ownerPid: number) => void): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  let owner = 0;
   let told = false;
-  for (;;) {
+  const take = async (): Promise<void> => {
     try {
       const handle = await open(path, 'wx');
       await handle.writeFile(String(process.pid));
@@ -29,18 +33,19 @@ async function acquire(path: string, timeoutMs: number, onWait: (ownerPid: numbe
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
     if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) {
       await unlink(path).catch(() => undefined);
-      continue;
+    } else if (!told) {
+      onWait(owner);
+      told = true;
     }
-    if (Date.now() > deadline) {
-      throw new SandboxError(`${path} is still held by process ${owner} after ${timeoutMs / 1000}s: wait for it, or delete the file if that process is gone`);
-    }
-    if (!told) onWait(owner);
-    told = true;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+    throw new LockHeld();
+  };
+  await retryWithBackoff(take, { timeoutMs, maxDelayMs: 1_000, retryIf: (error) => error instanceof LockHeld }).catch((error: unknown) => {
+    if (!(error instanceof LockHeld)) throw error;
+    throw new SandboxError(`${path} is still held by process ${owner} after ${timeoutMs / 1000}s: wait for it, or delete the file if that process is gone`);
+  });
 }
 
 function isAlive(pid: number): boolean {

@@ -1,6 +1,7 @@
 // Creates a sandbox's two Docker networks: management (NAT, for SSH and the Debian mirror) and
 // underlay (--internal, tunnels only), on a free /24 pair. Example: `await createNetworks('meshctl-lab-3f2a1c')`.
 import { SandboxError } from '../errors.js';
+import { retryWithBackoff } from '../retry.js';
 import { sandboxLabel, lines, networkExists } from './docker.js';
 import { describeFailure, runChecked, runCommand } from './exec.js';
 import type { SandboxNetwork } from './state.js';
@@ -12,27 +13,35 @@ export interface SandboxNetworks {
 }
 
 const attempts = 10;
+const noFreePair = (): SandboxError =>
+  new SandboxError('no free /24 pair left in 10.210.0.0/16 and 10.211.0.0/16: remove unused sandboxes (`meshctl sandbox down`)');
+
+/** Another sandbox starting at the same moment took the pair first: the next attempt takes another. */
+class PairTaken extends Error {}
 
 export async function createNetworks(sandbox: string): Promise<SandboxNetworks> {
   const skip = new Set<number>();
-  for (let attempt = 0; attempt < attempts; attempt++) {
+  const createPair = async (): Promise<SandboxNetworks> => {
     const pair = pickSubnetPair(await takenSubnets(), skip);
-    if (pair === undefined) break;
+    if (pair === undefined) throw noFreePair();
     const management = { name: `${sandbox}-mgmt`, subnet: pair.management };
     const underlay = { name: `${sandbox}-underlay`, subnet: pair.underlay };
-    // Another sandbox starting at the same moment may take the pair first: then try the next one.
     if (!(await ensureNetwork(sandbox, management, false))) {
       skip.add(pair.index);
-      continue;
+      throw new PairTaken();
     }
     if (!(await ensureNetwork(sandbox, underlay, true))) {
       await runCommand(['docker', 'network', 'rm', management.name]);
       skip.add(pair.index);
-      continue;
+      throw new PairTaken();
     }
     return { management, underlay };
-  }
-  throw new SandboxError('no free /24 pair left in 10.210.0.0/16 and 10.211.0.0/16: remove unused sandboxes (`meshctl sandbox down`)');
+  };
+  return retryWithBackoff(createPair, { attempts, firstDelayMs: 50, maxDelayMs: 1_000, retryIf: (error) => error instanceof PairTaken }).catch(
+    (error: unknown) => {
+      throw error instanceof PairTaken ? noFreePair() : error;
+    },
+  );
 }
 
 /** Creates the network unless it exists; false when its subnet overlaps one taken meanwhile. */

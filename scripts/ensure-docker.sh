@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers here, plus the tools the sandbox builds its images with.
 # Installs docker.io, debootstrap and busybox-static when missing and starts dockerd (no systemd
-# as PID 1 on these machines). Usage: sudo bash scripts/ensure-docker.sh   (same logic as src/sandbox/engine.ts)
+# as PID 1 on these machines). Usage: sudo bash scripts/ensure-docker.sh   (same logic as src/sandbox/docker-engine.ts)
 set -euo pipefail
 
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"

@@ -6,6 +6,8 @@
 //
 // The first change saves the original settings (or that there was no file) to `backup`; `absent`
 // writes them back as the whole file (2-space JSON), so keys added by hand since are dropped too.
+import { posix } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { change, defineModule, FactParseError, ok, put, refuse, run, type Plan, type Step } from '../engine/module.js';
 import type { ExecResult } from '../transport/connection.js';
@@ -74,11 +76,11 @@ export const dockerDaemon = defineModule<DockerDaemonParams, DockerDaemonFacts>(
 
 function planPresent(p: DockerDaemonParams, facts: DockerDaemonFacts): Plan {
   const current = facts.daemon_json ?? { exists: false, settings: {} };
-  const differing = Object.keys(p.settings).filter((key) => !jsonEqual(current.settings[key], p.settings[key]));
+  const differing = Object.keys(p.settings).filter((key) => !isDeepStrictEqual(current.settings[key], p.settings[key]));
   if (differing.length === 0) return ok(`${DAEMON_JSON} has ${Object.keys(p.settings).join(', ')} as wanted`);
 
   const steps: Step[] = [];
-  const dirs = [...(facts.backup.exists ? [] : [dirname(p.backup)]), ...(current.exists ? [] : [dirname(DAEMON_JSON)])];
+  const dirs = [...(facts.backup.exists ? [] : [posix.dirname(p.backup)]), ...(current.exists ? [] : [posix.dirname(DAEMON_JSON)])];
   if (dirs.length > 0) steps.push(run(shellJoin(['mkdir', '-p', ...dirs])));
   // Only the first change saves: later ones would save meshctl's own settings as "original".
   if (!facts.backup.exists) {
@@ -107,11 +109,6 @@ function planAbsent(p: DockerDaemonParams, facts: DockerDaemonFacts): Plan {
   return change(`${restored}${facts.docker_active ? ' and restart docker' : ''}`, steps);
 }
 
-/**
- * Restarts docker and checks that it runs. When it does not, the journal says why, and with
- * `rollback` the previous file (null: none) is put back: docker runs again, and the next run
- * retries instead of finding the new settings in place and calling it done.
- */
 function refuseToLoseNetworks(p: DockerDaemonParams, facts: DockerDaemonFacts): void {
   if (!p.reset_network_store || facts.custom_networks.length === 0) return;
   refuse(
@@ -120,6 +117,11 @@ function refuseToLoseNetworks(p: DockerDaemonParams, facts: DockerDaemonFacts): 
   );
 }
 
+/**
+ * Restarts docker and checks that it runs. When it does not, the journal says why, and with
+ * `rollback` the previous file (null: none) is put back: docker runs again, and the next run
+ * retries instead of finding the new settings in place and calling it done.
+ */
 function restartDocker(rollback?: { previous: string | null }, resetStore = false): string {
   const file = shellQuote(DAEMON_JSON);
   const undo =
@@ -148,21 +150,6 @@ function restartDocker(rollback?: { previous: string | null }, resetStore = fals
 /** 2-space indented with a trailing newline, as people write it. */
 function formatJson(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
-}
-
-function jsonEqual(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
-  if (a === b) return true;
-  if (a === undefined || b === undefined || a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => jsonEqual(item, b[i]));
-  }
-  if (typeof a !== 'object' || typeof b !== 'object') return false;
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((key) => key in b && jsonEqual(a[key], b[key]));
-}
-
-function dirname(path: string): string {
-  return path.slice(0, path.lastIndexOf('/')) || '/';
 }
 
 function parseJsonObject(path: string, text: string): JsonObject {

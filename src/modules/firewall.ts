@@ -5,6 +5,8 @@
 //     params: { state: disabled }
 //
 // What `disabled` turned off is recorded in RECORD_PATH; `restored` turns exactly that back on.
+import { posix } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { change, defineModule, FactParseError, ok, put, run, type Plan, type Step } from '../engine/module.js';
 import type { ExecResult } from '../transport/connection.js';
@@ -101,9 +103,9 @@ function planDisabled(p: FirewallParams, facts: FirewallFacts): Plan {
     forward_policy: before?.forward_policy ?? facts.forward,
   };
   const steps: Step[] = [];
-  if (before === undefined || JSON.stringify(recordOf(before)) !== JSON.stringify(record)) {
+  if (before === undefined || !isDeepStrictEqual(recordOf(before), record)) {
     // Written before anything is turned off, so a failure halfway still leaves the way back.
-    if (before === undefined) steps.push(run(shellJoin(['mkdir', '-p', dirname(RECORD_PATH)])));
+    if (before === undefined) steps.push(run(shellJoin(['mkdir', '-p', posix.dirname(RECORD_PATH)])));
     steps.push(put(RECORD_PATH, JSON.stringify(record, null, 2) + '\n', 0o644));
   }
   steps.push(...commands.map(run));
@@ -142,10 +144,6 @@ function planRestored(facts: FirewallFacts): Plan {
 
 function recordOf(r: FirewallRecord): FirewallRecord {
   return { ufw: r.ufw, firewalld: { active: r.firewalld.active, enabled: r.firewalld.enabled }, forward_policy: r.forward_policy };
-}
-
-function dirname(path: string): string {
-  return path.slice(0, path.lastIndexOf('/'));
 }
 
 /** `ufw status`: "Status: active" followed by the rules, or "Status: inactive". */

@@ -6,6 +6,7 @@
 //
 // The file holds, for each parameter meshctl set, the value it had before (`# meshctl: NAME was 0`)
 // and the wanted one (`NAME = 1`). Several tasks may share one file: each touches only its lines.
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { change, defineModule, FactParseError, ok, put, refuse, run, type Plan, type Step } from '../engine/module.js';
 import type { ExecResult } from '../transport/connection.js';
@@ -59,7 +60,7 @@ function planPresent(p: SysctlParams, facts: SysctlFacts): Plan {
   if (!persisted) {
     const kept = lines.filter((line) => !own.lines.has(line));
     const content = [...kept, `# meshctl: ${p.name} was ${was}`, `${p.name} = ${p.value}`].join('\n') + '\n';
-    if (!facts.file.exists) steps.push(run(shellJoin(['mkdir', '-p', dirname(p.file)])));
+    if (!facts.file.exists) steps.push(run(shellJoin(['mkdir', '-p', posix.dirname(p.file)])));
     steps.push(put(p.file, content, 0o644));
   }
   if (!live) steps.push(run(shellJoin(['sysctl', '-q', '-w', `${p.name}=${p.value}`])));
@@ -130,10 +131,6 @@ function splitLines(text: string): string[] {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   return lines;
-}
-
-function dirname(path: string): string {
-  return path.slice(0, path.lastIndexOf('/')) || '/';
 }
 
 export function parseRuntime(name: string, result: ExecResult): string | null {

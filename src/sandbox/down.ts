@@ -3,7 +3,7 @@
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { labelledContainers, labelledNetworks } from './docker.js';
-import { ensureEngine } from './engine.js';
+import { ensureEngine } from './docker-engine.js';
 import { removeContainers } from './hosts.js';
 import { removeNetworks } from './networks.js';
 import { sandboxLayout } from './layout.js';

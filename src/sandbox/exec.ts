@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { SandboxError } from '../errors.js';
 
-export interface RunResult {
+export interface CommandOutput {
   stdout: string;
   stderr: string;
   /** Exit status; null when killed by a signal (or the timeout). */
@@ -21,7 +21,7 @@ export interface RunOptions {
 const defaultTimeoutMs = 120_000;
 
 /** Runs argv and resolves with its result whatever the exit code; rejects only if it cannot start. */
-export function runCommand(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export function runCommand(argv: readonly string[], options: RunOptions = {}): Promise<CommandOutput> {
   const [program, ...args] = argv;
   if (program === undefined) throw new Error('runCommand: empty argv');
   return new Promise((resolve, reject) => {
@@ -56,7 +56,7 @@ export async function runChecked(argv: readonly string[], options: RunOptions = 
 }
 
 /** `docker network rm x` failed (exit 1): <last lines of stderr> */
-export function describeFailure(argv: readonly string[], result: RunResult): string {
+export function describeFailure(argv: readonly string[], result: CommandOutput): string {
   const status = result.code === null ? 'killed (timeout?)' : `exit ${result.code}`;
   const output = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-20).join('\n');
   return `\`${argv.map(shorten).join(' ')}\` failed (${status})${output === '' ? '' : `:\n${output}`}`;

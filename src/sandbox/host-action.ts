@@ -1,7 +1,7 @@
 // `meshctl sandbox stop|start|restart HOST`: power one sandbox host off, on, or reboot it (for fault tests).
 // Example: `await sandboxHostAction({ inventoryPath: 'lab.yaml', action: 'restart', host: 'node2', log })`.
 import { UsageError } from '../errors.js';
-import { ensureEngine } from './engine.js';
+import { ensureEngine } from './docker-engine.js';
 import { startHost, stopHost, waitForHostSsh } from './hosts.js';
 import { sandboxLayout } from './layout.js';
 import { readState } from './state.js';

@@ -1,5 +1,5 @@
 // The sandbox: simulated Debian hosts (systemd + sshd containers) on this machine, for the demo and e2e tests.
-export { ensureEngine } from './engine.js';
+export { ensureEngine } from './docker-engine.js';
 export { sandboxUp, type SandboxUpOptions } from './up.js';
 export { sandboxDown, type SandboxDownOptions } from './down.js';
 export { sandboxHostAction, type HostAction, type SandboxHostActionOptions } from './host-action.js';

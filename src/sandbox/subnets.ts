@@ -1,5 +1,6 @@
 // Picks the /24 pair a new sandbox uses: 10.210.K.0/24 (management) and 10.211.K.0/24 (underlay),
 // with the lowest K that overlaps no subnet already taken. Example: pickSubnetPair(['10.210.1.0/24']) → K = 2.
+import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
 
 /** Management and underlay share the third octet K, so 10.210.K.11 and 10.211.K.11 are one host. */
 export const managementPrefix = '10.210';
@@ -17,8 +18,7 @@ export function subnetPair(index: number): SubnetPair {
 
 /** Address of host `ordinal` (1-based) in a /24: .11, .12, ... */
 export function hostAddress(subnet: string, ordinal: number): string {
-  const base = subnet.split('/')[0] ?? '';
-  return `${base.split('.').slice(0, 3).join('.')}.${10 + ordinal}`;
+  return new IPv4(IPv4CidrRange.fromCidr(subnet).getFirst().getValue() + BigInt(10 + ordinal)).toString();
 }
 
 /** .254 of a /24: where a sandbox starts a router for backends that want an outside gateway. */
@@ -31,33 +31,18 @@ export const maxHosts = 200;
 
 /** Lowest free K in 1..254 not in `skip`; undefined when all are taken. Bad CIDRs in `taken` are ignored. */
 export function pickSubnetPair(taken: readonly string[], skip: ReadonlySet<number> = new Set()): SubnetPair | undefined {
-  const ranges = taken.map(parseCidr).filter((r): r is Range => r !== undefined);
+  const ranges = taken.map(cidrRange).filter((r): r is IPv4CidrRange => r !== undefined);
   for (let index = 1; index <= 254; index++) {
     if (skip.has(index)) continue;
     const pair = subnetPair(index);
-    const candidates = [parseCidr(pair.management), parseCidr(pair.underlay)];
-    if (candidates.every((c) => c !== undefined && !ranges.some((r) => overlaps(c, r)))) return pair;
+    const wanted = [IPv4CidrRange.fromCidr(pair.management), IPv4CidrRange.fromCidr(pair.underlay)];
+    if (wanted.every((w) => !ranges.some((r) => r.isOverlapping(w)))) return pair;
   }
   return undefined;
 }
 
-interface Range {
-  first: number;
-  last: number;
-}
-
-export function parseCidr(cidr: string): Range | undefined {
-  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr.trim());
-  if (match === null) return undefined;
-  const octets = match.slice(1, 5).map(Number);
-  const prefix = Number(match[5]);
-  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
-  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
-  const size = 2 ** (32 - prefix);
-  const first = Math.floor(address / size) * size;
-  return { first, last: first + size - 1 };
-}
-
-function overlaps(a: Range, b: Range): boolean {
-  return a.first <= b.last && b.first <= a.last;
+/** An IPv4 CIDR (host bits may be set, as in a route) as its range; undefined for anything else. */
+export function cidrRange(cidr: string): IPv4CidrRange | undefined {
+  const text = cidr.trim();
+  return Validator.isValidIPv4CidrNotation(text)[0] ? IPv4CidrRange.fromCidr(text) : undefined;
 }

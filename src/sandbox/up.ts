@@ -7,7 +7,7 @@ import { SandboxError, UsageError } from '../errors.js';
 import type { Backend } from '../backends/index.js';
 import { checkBackend } from './backends.js';
 import { labelledContainers, labelledNetworks } from './docker.js';
-import { ensureEngine } from './engine.js';
+import { ensureEngine } from './docker-engine.js';
 import { removeContainers, bringUpHost } from './hosts.js';
 import { ensureHostImage, imageExists } from './image.js';
 import { renderInventory } from './inventory.js';

@@ -166,7 +166,7 @@ export function formatKnownHostsLine(hostName: string, key: HostKey): string {
 // read-check-append must not interleave with another one on the same file.
 const fileQueues = new Map<string, Promise<unknown>>();
 
-function withFileLock<T>(file: string, work: () => Promise<T>): Promise<T> {
+function queuedForFile<T>(file: string, work: () => Promise<T>): Promise<T> {
   const key = resolve(file);
   const previous = fileQueues.get(key) ?? Promise.resolve();
   const next = previous.then(work, work);
@@ -206,7 +206,7 @@ export interface HostKeyCheck {
  * and throws ConnectError 'host-key-changed' for a changed or revoked key.
  */
 export async function verifyHostKey(check: HostKeyCheck): Promise<'known' | 'added'> {
-  return withFileLock(check.file, async () => {
+  return queuedForFile(check.file, async () => {
     const text = await readTextIfExists(check.file);
     const verdict = checkHostKey(parseKnownHosts(text), check.hostName, check.key);
     switch (verdict.status) {

@@ -1,6 +1,6 @@
 // pickSubnetPair: the first free 10.210.K/24 + 10.211.K/24 pair.
 import { describe, expect, it } from 'vitest';
-import { hostAddress, parseCidr, pickSubnetPair } from '../../../src/sandbox/subnets.js';
+import { cidrRange, hostAddress, pickSubnetPair } from '../../../src/sandbox/subnets.js';
 
 describe('pickSubnetPair', () => {
   it('takes K = 1 when nothing is taken', () => {
@@ -30,14 +30,17 @@ describe('pickSubnetPair', () => {
   });
 });
 
-describe('parseCidr', () => {
-  it('normalises the host bits away', () => {
-    expect(parseCidr('10.0.0.5/24')).toEqual(parseCidr('10.0.0.0/24'));
+describe('cidrRange', () => {
+  it('reads a CIDR with host bits set as the whole network', () => {
+    expect(cidrRange('10.0.0.5/24')?.getFirst().toString()).toBe('10.0.0.0');
+    expect(cidrRange(' 10.0.0.5/24 ')?.getLast().toString()).toBe('10.0.0.255');
   });
 
-  it('refuses out-of-range octets and prefixes', () => {
-    expect(parseCidr('10.0.0.256/24')).toBeUndefined();
-    expect(parseCidr('10.0.0.0/33')).toBeUndefined();
+  it('refuses out-of-range octets and prefixes, and IPv6', () => {
+    expect(cidrRange('10.0.0.256/24')).toBeUndefined();
+    expect(cidrRange('10.0.0.0/33')).toBeUndefined();
+    expect(cidrRange('fd00::/64')).toBeUndefined();
+    expect(cidrRange('1.2.3/24')).toBeUndefined();
   });
 });
 

@@ -25,11 +25,11 @@ const params = z.strictObject({
 export type OvsBridgeParams = z.output<typeof params>;
 
 export interface BridgeState {
-  datapathType: string;
+  datapath_type: string;
   stp: boolean;
   rstp: boolean;
   hwaddr: string | undefined;
-  mtuRequest: number | undefined;
+  mtu_request: number | undefined;
   ports: string[];
 }
 
@@ -79,7 +79,7 @@ export const ovsBridge = defineModule<OvsBridgeParams, OvsBridgeFacts>({
         steps.push(run(shellJoin(['ovs-vsctl', 'set', 'bridge', p.name, ...wanted.bridgeSettings])));
       }
     }
-    if (p.mtu !== undefined && bridge?.mtuRequest !== p.mtu) {
+    if (p.mtu !== undefined && bridge?.mtu_request !== p.mtu) {
       if (bridge !== undefined) reasons.push(`mtu ${p.mtu}`);
       steps.push(run(shellJoin(['ovs-vsctl', 'set', 'interface', p.name, `mtu_request=${p.mtu}`])));
     }
@@ -105,7 +105,7 @@ function wantedSettings(p: OvsBridgeParams, mac: string | undefined): { bridgeSe
 
 function bridgeDrift(bridge: BridgeState, p: OvsBridgeParams, mac: string | undefined): string[] {
   const drift: string[] = [];
-  if (bridge.datapathType !== p.datapath_type && !(bridge.datapathType === '' && p.datapath_type === 'system')) {
+  if (bridge.datapath_type !== p.datapath_type && !(bridge.datapath_type === '' && p.datapath_type === 'system')) {
     drift.push(`datapath ${p.datapath_type}`);
   }
   if (bridge.stp !== (p.spanning_tree === 'stp') || bridge.rstp !== (p.spanning_tree === 'rstp')) drift.push(`spanning tree ${p.spanning_tree}`);
@@ -122,11 +122,11 @@ export function parseBridge(result: ExecResult): BridgeState | undefined {
   if (row === undefined) return undefined;
   const mtu = ovsOptional(iface?.mtu_request);
   return {
-    datapathType: String(row.datapath_type ?? ''),
+    datapath_type: String(row.datapath_type ?? ''),
     stp: row.stp_enable === true,
     rstp: row.rstp_enable === true,
     hwaddr: ovsMap(row.other_config).hwaddr,
-    mtuRequest: typeof mtu === 'number' ? mtu : undefined,
+    mtu_request: typeof mtu === 'number' ? mtu : undefined,
     ports: portList.split('\n').map((l) => l.trim()).filter((l) => l !== ''),
   };
 }

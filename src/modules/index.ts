@@ -2,6 +2,7 @@
 import type { AnyModule } from '../engine/module.js';
 import { dockerDaemon } from './docker-daemon.js';
 import { firewall } from './firewall.js';
+import { l2Uplink } from './l2-uplink.js';
 import { meshLinks } from './mesh-links.js';
 import { ovsBridge } from './ovs-bridge.js';
 import { ovsTunnels } from './ovs-tunnels.js';
@@ -9,6 +10,6 @@ import { packages } from './packages.js';
 import { service } from './service.js';
 import { sysctl } from './sysctl.js';
 
-const all: readonly AnyModule[] = [packages, sysctl, firewall, service, dockerDaemon, ovsBridge, ovsTunnels, meshLinks];
+const all: readonly AnyModule[] = [packages, sysctl, firewall, service, dockerDaemon, ovsBridge, ovsTunnels, meshLinks, l2Uplink];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((module) => [module.name, module]));

@@ -3,8 +3,11 @@
 // params, `{ generated: links_script, inline: [mesh-links, remove] }` for that text run inline
 // (`sh -c '<text>' mesh-links remove`). A plan that writes the wrong text, or the right generator
 // with other params, still fails; a change to the generator needs no fixture edited by hand.
-// What the generated texts do is tested on their own (mesh-links-script.test.ts).
+// What the generated texts do is tested on their own (mesh-links-script.test.ts,
+// l2-uplink-script.test.ts).
 import { z } from 'zod';
+import { uplinkScript } from '../../../src/modules/l2-uplink-script.js';
+import { l2Uplink, uplinkSettingsOf } from '../../../src/modules/l2-uplink.js';
 import { linksScript } from '../../../src/modules/mesh-links-script.js';
 import { meshLinks, settingsOf } from '../../../src/modules/mesh-links.js';
 import { shellJoin, shellQuote } from '../../../src/transport/quote.js';
@@ -14,6 +17,9 @@ type Generator = (params: unknown) => string;
 const generators: Record<string, Record<string, Generator>> = {
   mesh_links: {
     links_script: (params) => linksScript(settingsOf(meshLinks.params.parse(params))),
+  },
+  l2_uplink: {
+    uplink_script: (params) => uplinkScript(uplinkSettingsOf(l2Uplink.params.parse(params))),
   },
 };
 

@@ -1,10 +1,11 @@
 // The list of mesh backends. Everything that lists, validates or chooses a backend reads it.
 import type { Backend, MeshSchema } from './backend.js';
+import { l2 } from './l2.js';
 import { ovsGre } from './ovs-gre.js';
 import { ovsVxlan } from './ovs-vxlan.js';
 
 // Each backend keeps its own section type; here they are seen through the shape they share.
-export const backends: readonly Backend<MeshSchema>[] = [ovsGre, ovsVxlan];
+export const backends: readonly Backend<MeshSchema>[] = [ovsGre, ovsVxlan, l2];
 
 export const backendNames: readonly string[] = backends.map((b) => b.name);
 

@@ -27,7 +27,9 @@ const params = z
         tag: z.number().int().min(1).max(4094),
         veth: z.strictObject({ bridge_end: ifname, ovs_end: ifname }).default({ bridge_end: 'veth-l2', ovs_end: 'veth-l2-ovs' }),
       })
-      .optional(),
+      // null as well as absent: a playbook passes `vlan: "{{ mesh.trunk }}"`, null when untagged.
+      .nullish()
+      .transform((vlan) => vlan ?? undefined),
     tx_checksum_off: z.boolean().default(true),
     ...bootScriptParams({ script: '/usr/local/lib/meshctl/l2-uplink.sh', unit: 'meshctl-l2-uplink.service' }),
   })

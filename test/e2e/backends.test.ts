@@ -1,6 +1,7 @@
 // Every backend through the same life on sandbox hosts (test/e2e/lifecycle.ts): one row each.
-import { describe } from 'vitest';
-import { lifecycle, type BackendSpec } from './lifecycle.js';
+import { describe, expect, it } from 'vitest';
+import { json, meshctl } from './cli.js';
+import { expectMatrixOk, lifecycle, type BackendSpec, type Lab, type RunJson } from './lifecycle.js';
 
 /** After `down` on an OVS backend: no bridge, no boot unit, no sysctl file, eth1 has its address, no veth. */
 const ovsClean = {
@@ -14,10 +15,45 @@ const ovsClean = {
   lines: ['0', 'no-unit', 'no-sysctl', '1', 'no-veth'],
 };
 
+/** After `down` on l2: no boot unit, no sysctl file, eth1 free with its address back, no OVS bridge. */
+const l2Clean = {
+  command: [
+    'test -e /etc/systemd/system/meshctl-l2-uplink.service && echo unit || echo no-unit',
+    'test -e /etc/sysctl.d/60-meshctl.conf && echo sysctl || echo no-sysctl',
+    'ip -4 -o addr show dev eth1 | grep -c inet',
+    'test -e /sys/class/net/eth1/master && echo enslaved || echo free',
+    'ovs-vsctl list-br 2>/dev/null | wc -l',
+  ].join('; '),
+  lines: ['no-unit', 'no-sysctl', '1', 'free', '0'],
+};
+
+/** Joining the NIC fails half way on purpose: the host keeps its address and routes on the NIC. */
+function joinFailsSafely(lab: Lab): void {
+  it('puts the NIC back as it was when joining it to docker0 fails half way', async () => {
+    const script = '/usr/local/lib/meshctl/l2-uplink.sh';
+    const tried = await lab.onHosts(
+      [
+        `${script} remove`,
+        `MESHCTL_FAIL_POINT=move-routes ${script} apply; echo "exit=$?"`,
+        'ip -4 -o addr show dev eth1 | grep -c inet',
+        'test -e /sys/class/net/eth1/master && echo enslaved || echo free',
+        'ip -4 route show 10.99.0.0/24 | cut -d" " -f1-3',
+      ].join('; '),
+      'node3',
+    );
+    expect(tried.hosts.node3?.stdout.trim().split('\n').slice(-4), tried.hosts.node3?.stderr).toEqual(['exit=1', '1', 'free', '10.99.0.0/24 dev eth1']);
+    const repaired = json<RunJson>(await meshctl(['up', lab.inventory, '--json']));
+    expect(repaired.hosts.node3?.changed).toBeGreaterThan(0);
+    await expectMatrixOk(lab, lab.hosts.length);
+  });
+}
+
 const specs: BackendSpec[] = [
   { title: 'ovs-gre mesh', backend: 'ovs-gre', drift: 'ip link set veth-mesh nomaster', clean: ovsClean },
   { title: 'ovs-vxlan mesh', backend: 'ovs-vxlan', drift: 'ip route del 10.240.0.0/16 dev docker0', clean: ovsClean },
   { title: 'ovs-vxlan mesh, larger', backend: 'ovs-vxlan', hosts: 6, short: true },
+  { title: 'l2, untagged', backend: 'l2', gateway: true, drift: 'ip link set dev eth1 nomaster', clean: l2Clean, whileUp: joinFailsSafely },
+  { title: 'l2 with VLAN 100', backend: 'l2', sets: ['mesh.l2.vlan=100'], gateway: true, drift: 'ip link set dev veth-l2 nomaster', clean: l2Clean },
 ];
 
 const only = process.env.MESHCTL_E2E_BACKENDS?.split(',');

@@ -16,6 +16,7 @@ export interface RunJson {
 export interface MatrixJson {
   ok: boolean;
   pairs: { from: string; to: string; ok: boolean; rtt_ms: number | null; tcp_ok: boolean; mtu_ok: boolean }[];
+  gateway?: { address: string; hosts: { host: string; ok: boolean; rtt_ms: number | null }[] };
 }
 export interface ExecJson {
   ok: boolean;
@@ -43,6 +44,8 @@ export interface BackendSpec {
   drift?: string;
   /** A command run on every host after `down`, and the lines it must print: the host as it was. */
   clean?: { command: string; lines: string[] };
+  /** The backend names a gateway every host's containers must reach (verify pings it). */
+  gateway?: boolean;
   /** More assertions once the mesh is up (before the second up). */
   whileUp?: (lab: Lab) => void;
 }
@@ -95,7 +98,11 @@ export function lifecycle(spec: BackendSpec): void {
     });
 
     it('proves every ordered pair: ICMP, TCP and full-MTU probes', async () => {
-      await expectMatrixOk(lab, count);
+      const body = await expectMatrixOk(lab, count);
+      if (spec.gateway) {
+        expect(body.gateway?.hosts.map((h) => h.host)).toEqual(hosts);
+        for (const reached of body.gateway?.hosts ?? []) expect(reached.rtt_ms, reached.host).toBeGreaterThan(0);
+      }
     });
 
     if (spec.whileUp) spec.whileUp(lab);

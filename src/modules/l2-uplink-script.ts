@@ -47,9 +47,20 @@ tagged() { [ -n "$OVS_BRIDGE" ]; }
 # as one step. Once the NIC is a bridge port its own addresses answer nothing, so if a part fails
 # it leaves the bridge again, with all it had: a host reached through the NIC stays reachable.
 uplink() {
-  tagged || ip link set dev "$NIC" master "$DOCKER_BRIDGE" || return 1
+  # Tagged, the NIC becomes a trunk port here, right before its addresses move: on the kernel
+  # datapath a port of OVS no longer talks IP itself, so adding it earlier would cut the host off.
+  joined=0
+  if tagged; then
+    if [ "$(ovs-vsctl port-to-br "$NIC" 2>/dev/null)" != "$OVS_BRIDGE" ]; then
+      ovs-vsctl --may-exist add-port "$OVS_BRIDGE" "$NIC" || return 1; joined=1
+    fi
+  else
+    ip link set dev "$NIC" master "$DOCKER_BRIDGE" || return 1; joined=1
+  fi
   fail_point after-enslave && move_ip "$NIC" "$DOCKER_BRIDGE" && return 0
-  tagged || ip link set dev "$NIC" nomaster
+  if [ $joined = 1 ]; then
+    if tagged; then ovs-vsctl --if-exists del-port "$OVS_BRIDGE" "$NIC"; else ip link set dev "$NIC" nomaster; fi
+  fi
   echo "l2-uplink: $NIC kept its addresses and routes" >&2
   return 1
 }
@@ -57,9 +68,15 @@ uplink() {
 # downlink: the reverse of uplink, as one step too.
 downlink() {
   released=0
-  if ! tagged && [ "$(master_of "$NIC")" = "$DOCKER_BRIDGE" ]; then ip link set dev "$NIC" nomaster || return 1; released=1; fi
+  if tagged; then
+    if [ "$(ovs-vsctl port-to-br "$NIC" 2>/dev/null)" = "$OVS_BRIDGE" ]; then ovs-vsctl del-port "$OVS_BRIDGE" "$NIC" || return 1; released=1; fi
+  elif [ "$(master_of "$NIC")" = "$DOCKER_BRIDGE" ]; then
+    ip link set dev "$NIC" nomaster || return 1; released=1
+  fi
   fail_point after-release && move_ip "$DOCKER_BRIDGE" "$NIC" && return 0
-  [ $released = 0 ] || ip link set dev "$NIC" master "$DOCKER_BRIDGE"
+  if [ $released = 1 ]; then
+    if tagged; then ovs-vsctl --may-exist add-port "$OVS_BRIDGE" "$NIC"; else ip link set dev "$NIC" master "$DOCKER_BRIDGE"; fi
+  fi
   echo "l2-uplink: $DOCKER_BRIDGE kept the addresses and routes of $NIC" >&2
   return 1
 }
@@ -105,8 +122,6 @@ apply() {
   if tagged; then
     # ovs-vswitchd re-creates its bridges when it starts; at boot they may not be there yet.
     i=0; until exists "$OVS_BRIDGE"; do i=$((i + 1)); [ $i -le 60 ] || { echo "l2-uplink: $OVS_BRIDGE did not appear" >&2; exit 1; }; sleep 0.5; done
-    # Without the NIC in OVS, the addresses moved onto the docker bridge would reach no wire.
-    [ "$(ovs-vsctl port-to-br "$NIC" 2>/dev/null)" = "$OVS_BRIDGE" ] || { echo "l2-uplink: $NIC is not a port of $OVS_BRIDGE, so its addresses stay on it" >&2; exit 1; }
   fi
   exists "$DOCKER_BRIDGE" || ip link add name "$DOCKER_BRIDGE" type bridge
   ip link set dev "$DOCKER_BRIDGE" mtu "$MTU"
@@ -150,6 +165,7 @@ remains() {
   if tagged; then
     if exists "$VETH_BR"; then echo "remains: veth $VETH_BR"; fi
     if [ "$(ovs-vsctl port-to-br "$VETH_OVS" 2>/dev/null)" = "$OVS_BRIDGE" ]; then echo "remains: port $VETH_OVS of $OVS_BRIDGE"; fi
+    if [ "$(ovs-vsctl port-to-br "$NIC" 2>/dev/null)" = "$OVS_BRIDGE" ]; then echo "remains: port $NIC of $OVS_BRIDGE"; fi
   fi
   return 0
 }
@@ -164,6 +180,8 @@ remove() {
     ip link set dev "$NIC" nomaster
   fi
   if tagged; then
+    # Out of OVS, the NIC talks IP itself again (on the kernel datapath a port of OVS does not).
+    ovs-vsctl --if-exists del-port "$OVS_BRIDGE" "$NIC"
     ovs-vsctl --if-exists del-port "$OVS_BRIDGE" "$VETH_OVS"
     if exists "$VETH_BR"; then ip link del "$VETH_BR"; fi
   fi

@@ -89,7 +89,7 @@ describe('applyTask', () => {
   it("fails on a step's non-zero exit with the code and the last lines it printed", async () => {
     const host = new FakeHost('a');
     const lines = Array.from({ length: 25 }, (_, i) => `line ${i + 1}`).join('\\n');
-    const task = kvTask('broken', { key: 'k', value: 'v', steps: [`fail 3 ${lines}`, 'kv set k v'] });
+    const task = kvTask('broken', { key: 'k', value: 'v', steps: [`fail 3 '${lines}'`, 'kv set k v'] });
     const error = await applyTask(host, task, false).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TaskError);
     const message = (error as TaskError).message;

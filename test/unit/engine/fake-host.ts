@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 import { z } from 'zod';
 import { change, defineModule, FactParseError, ok, put, refuse, run, type Step } from '../../../src/engine/module.js';
 import type { PreparedTask } from '../../../src/engine/prepare.js';
@@ -31,8 +32,9 @@ exit "$code"
 `;
 
 const roots: string[] = [];
-process.once('exit', () => {
-  for (const root of roots) rmSync(root, { recursive: true, force: true });
+// Registered while the test file that imports this is collected: runs once its tests are done.
+afterAll(() => {
+  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
 });
 
 export class FakeHost implements Connection {

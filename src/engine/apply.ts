@@ -1,7 +1,11 @@
-// Runs one prepared task on one host: gather facts, plan, apply the steps, and check that a
-// second look at the facts finds nothing left to change.
-import { TaskError } from '../errors.js';
+// Applies one host's tasks in order. The facts of every task are read in one round trip and each
+// task is planned from its own, so a host with nothing to change costs one remote command. A
+// task that changes something runs its steps, then its facts and those of the later tasks (which
+// its change may have moved: a package installed, a service started) are read again in one round
+// trip: its own must now show nothing to change, the later tasks are planned from the rest.
+import { CommandTimeoutError, TaskError } from '../errors.js';
 import type { Connection, ExecResult } from '../transport/connection.js';
+import { readFactBatch } from './fact-batch.js';
 import { FactParseError, Refusal, type FactQuery, type Plan, type Step } from './module.js';
 import type { PreparedTask } from './prepare.js';
 
@@ -15,48 +19,99 @@ export interface TaskResult {
   steps?: Step[];
 }
 
-export async function applyTask(conn: Connection, task: PreparedTask, check: boolean): Promise<TaskResult> {
-  const first = await planTask(conn, task);
-  if (!first.changed) return { task: task.name, status: 'ok', reason: first.reason };
-  if (check) return { task: task.name, status: 'changed', reason: `would change: ${first.reason}`, steps: first.steps };
-  await runSteps(conn, task.name, first.steps);
-  const after = await planTask(conn, task);
-  if (after.changed) {
-    throw new TaskError(conn.host, task.name, `applied, but the host still differs: ${after.reason}`);
+/** A task's fact queries, by name, with what each command printed. */
+type GatheredFacts = { name: string; query: FactQuery<unknown>; result: ExecResult }[];
+
+/**
+ * One host's tasks, applied one at a time in their order (`apply` takes them in that order only).
+ * In check mode nothing runs, so every task is planned from the first read: a task after one that
+ * would change is planned against the host as it is, not as that change would leave it.
+ */
+export class HostTasks {
+  private next = 0;
+  /** What the facts of tasks[from], tasks[from + 1], … printed at the last read. */
+  private read: { from: number; facts: GatheredFacts[] } | undefined;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly tasks: readonly PreparedTask[],
+    private readonly check: boolean,
+  ) {}
+
+  async apply(task: PreparedTask): Promise<TaskResult> {
+    const index = this.next;
+    if (this.tasks[index] !== task) throw new Error(`HostTasks.apply: '${task.name}' is not the next task of ${this.conn.host}`);
+    this.next++;
+    const first = this.plan(task, await this.factsOf(index));
+    if (!first.changed) return { task: task.name, status: 'ok', reason: first.reason };
+    if (this.check) return { task: task.name, status: 'changed', reason: `would change: ${first.reason}`, steps: first.steps };
+    await runSteps(this.conn, task.name, first.steps);
+    this.read = await this.readFrom(index);
+    const after = this.plan(task, await this.factsOf(index));
+    if (after.changed) {
+      throw new TaskError(this.conn.host, task.name, `applied, but the host still differs: ${after.reason}`);
+    }
+    return { task: task.name, status: 'changed', reason: first.reason };
   }
-  return { task: task.name, status: 'changed', reason: first.reason };
+
+  private async factsOf(index: number): Promise<GatheredFacts> {
+    this.read ??= await this.readFrom(index);
+    const facts = this.read.facts[index - this.read.from];
+    if (facts === undefined) throw new Error(`HostTasks: the facts of task ${index} were not read`);
+    return facts;
+  }
+
+  /** Reads the facts of tasks[from] and of every task after it, in one batch. */
+  private async readFrom(from: number): Promise<{ from: number; facts: GatheredFacts[] }> {
+    const tasks = this.tasks.slice(from);
+    const queries = tasks.map((task) =>
+      Object.entries(task.module.facts(task.params) as Record<string, FactQuery<unknown>>).map(([name, query]) => ({ name, query, task: task.name })),
+    );
+    const flat = queries.flat();
+    // Whatever stops the read fails the task being applied: the first of those read.
+    const failure = (detail: string): TaskError => new TaskError(this.conn.host, tasks[0]?.name ?? '', detail);
+    const batch = await readFactBatch(this.conn, flat.map((fact) => fact.query.command)).catch((error: unknown) => {
+      if (!(error instanceof CommandTimeoutError)) throw error;
+      const which = tasks.length === 1 ? 'its facts' : `the facts of this task and the ${tasks.length - 1} after it`;
+      throw failure(`reading ${which} did not finish within ${error.timeoutMs / 1000}s`);
+    });
+    if (!batch.ok) {
+      const stopped = flat[batch.results.length];
+      const where = stopped === undefined ? '' : `, in fact '${stopped.name}' of task '${stopped.task}'`;
+      const output = tail({ stdout: '', stderr: batch.stderr });
+      const detail = `cannot read the facts: the fact script ${batch.why} after ${batch.results.length} of ${flat.length}${where}`;
+      throw failure(output === '' ? detail : `${detail}:\n${output}`);
+    }
+    let at = 0;
+    const facts = queries.map((taskQueries) =>
+      taskQueries.map(({ name, query }) => {
+        const result = batch.results[at++];
+        if (result === undefined) throw new Error('readFactBatch returned fewer results than commands');
+        return { name, query, result };
+      }),
+    );
+    return { from, facts };
+  }
+
+  private plan(task: PreparedTask, facts: GatheredFacts): Plan {
+    const values = Object.fromEntries(facts.map(({ name, query, result }) => [name, parseFact(this.conn.host, task.name, name, query, result)]));
+    try {
+      return task.module.plan(task.params, values);
+    } catch (error) {
+      // A plan does not know the host; anything but a refusal is a bug and goes up unwrapped.
+      if (error instanceof Refusal) throw new TaskError(this.conn.host, task.name, error.message);
+      throw error;
+    }
+  }
 }
 
-export async function planTask(conn: Connection, task: PreparedTask): Promise<Plan> {
-  const facts = await gatherFacts(conn, task.name, task.module.facts(task.params));
+function parseFact(host: string, taskName: string, name: string, query: FactQuery<unknown>, result: ExecResult): unknown {
   try {
-    return task.module.plan(task.params, facts);
+    return query.parse(result);
   } catch (error) {
-    // A plan does not know the host; anything but a refusal is a bug and goes up unwrapped.
-    if (error instanceof Refusal) throw new TaskError(conn.host, task.name, error.message);
-    throw error;
+    if (!(error instanceof FactParseError)) throw error;
+    throw new TaskError(host, taskName, `cannot read fact '${name}': ${error.message}\n${tail(result)}`);
   }
-}
-
-/** Every fact of a task is read concurrently over the host's one connection (one round trip). */
-export async function gatherFacts<F>(
-  conn: Connection,
-  taskName: string,
-  queries: { [K in keyof F]: FactQuery<F[K]> },
-): Promise<F> {
-  const entries = Object.entries(queries) as [string, FactQuery<unknown>][];
-  const values = await Promise.all(
-    entries.map(async ([name, query]) => {
-      const result = await conn.execScript(query.command);
-      try {
-        return [name, query.parse(result)] as const;
-      } catch (error) {
-        if (!(error instanceof FactParseError)) throw error;
-        throw new TaskError(conn.host, taskName, `cannot read fact '${name}': ${error.message}\n${tail(result)}`);
-      }
-    }),
-  );
-  return Object.fromEntries(values) as F;
 }
 
 /** Consecutive scripts run as one `set -e` script: one round trip, stops at the first failure. */

@@ -1,13 +1,13 @@
 // Runs prepared tasks on every host: hosts in parallel (up to `forks`), tasks in order within a
-// host, one host's failure never stopping the others. A bug in meshctl (anything but a
-// MeshctlError) stops its host too, and once the other hosts are done it is thrown as it is, so
-// the CLI prints its stack (exit 70) instead of calling it a failed task. On a terminal Listr2
-// shows one live row per host with the task it is on; in plain mode every finished task is a
-// line of its own.
+// host (their facts read together: HostTasks), one host's failure never stopping the others. A
+// bug in meshctl (anything but a MeshctlError) stops its host too, and once the other hosts are
+// done it is thrown as it is, so the CLI prints its stack (exit 70) instead of calling it a
+// failed task. On a terminal Listr2 shows one live row per host with the task it is on; in plain
+// mode every finished task is a line of its own.
 import { Listr, type ListrTask } from 'listr2';
 import { MeshctlError } from '../errors.js';
 import type { Connection } from '../transport/connection.js';
-import { applyTask, type TaskResult } from './apply.js';
+import { HostTasks, type TaskResult } from './apply.js';
 import type { PreparedTask } from './prepare.js';
 import { listrRenderer, type ProgressMode } from './progress.js';
 import { countHost, type HostResult, type RunResult } from './result.js';
@@ -26,8 +26,6 @@ export async function runTasks(
   const result: RunResult = new Map();
   for (const name of tasksByHost.keys()) result.set(name, { tasks: [], unreachable: false });
   const bugs: unknown[] = [];
-  const apply = (conn: Connection, task: PreparedTask, hostResult: HostResult): Promise<TaskResult> =>
-    applyRecorded(conn, task, hostResult, options.check, bugs);
 
   const hostRows: ListrTask[] = [...tasksByHost].map(([name, tasks]) => ({
     title: name,
@@ -39,10 +37,12 @@ export async function runTasks(
         bugs.push(bug);
         throw bug;
       }
+      const hostTasks = new HostTasks(conn, tasks, options.check);
+      const apply = (task: PreparedTask): Promise<TaskResult> => applyRecorded(hostTasks, task, hostResult, bugs);
       if (options.progress === 'live') {
         for (const task of tasks) {
           row.title = `${name} › ${task.name}`;
-          await apply(conn, task, hostResult);
+          await apply(task);
         }
         const c = countHost(hostResult);
         row.title = `${name}: ok=${c.ok} changed=${c.changed}`;
@@ -53,7 +53,7 @@ export async function runTasks(
         tasks.map((task) => ({
           title: `${name}: ${task.name}`,
           task: async (_c, taskRow) => {
-            const outcome = await apply(conn, task, hostResult);
+            const outcome = await apply(task);
             taskRow.title = `${name}: ${task.name}: ${outcome.status}: ${outcome.reason}`;
           },
         })),
@@ -78,9 +78,9 @@ export async function runTasks(
  * Applies one task and records its outcome; a failure is recorded, then thrown to stop the host.
  * A bug is also kept in `bugs`, for runTasks to throw once every host is done.
  */
-async function applyRecorded(conn: Connection, task: PreparedTask, hostResult: HostResult, check: boolean, bugs: unknown[]): Promise<TaskResult> {
+async function applyRecorded(hostTasks: HostTasks, task: PreparedTask, hostResult: HostResult, bugs: unknown[]): Promise<TaskResult> {
   try {
-    const outcome = await applyTask(conn, task, check);
+    const outcome = await hostTasks.apply(task);
     hostResult.tasks.push(outcome);
     return outcome;
   } catch (error) {

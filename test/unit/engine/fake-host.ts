@@ -1,60 +1,102 @@
-// A fake host behind the Connection interface, for engine tests: a key-value store driven by a
-// three-word shell language, and a log of every call the engine made.
-//   kv get KEY        prints the value (nothing when unset)
+// A fake host behind the Connection interface, for engine tests: every script runs in a real
+// local `sh` (so a batch of facts is framed and cut up as on a host), with two commands of its own
+// over a key-value store kept in a directory, and a log of every call the engine made.
+//   kv get KEY        prints the value and a newline (only the newline when unset)
 //   kv set KEY VALUE  sets it
-//   fail CODE TEXT    prints TEXT on stderr and exits CODE (stops the script, as `set -e` does)
-// `set -e` lines are accepted and ignored; any other line is a test mistake and throws.
+//   fail CODE TEXT    prints TEXT on stderr (`\n` starts a line) and exits CODE
+// A test can add commands of its own, which come first on PATH (a broken `base64`, say).
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
 import { z } from 'zod';
 import { change, defineModule, FactParseError, ok, put, refuse, run, type Step } from '../../../src/engine/module.js';
 import type { PreparedTask } from '../../../src/engine/prepare.js';
 import type { Connection, ExecResult } from '../../../src/transport/connection.js';
+import { shellJoin } from '../../../src/transport/quote.js';
 
 export type Call = { kind: 'script'; script: string } | { kind: 'put'; path: string; content: string; mode: number | undefined };
 
+const KV = `#!/bin/sh
+case "$1 $#" in
+  'get 2') [ ! -f "$FAKE_STORE/$2" ] || cat "$FAKE_STORE/$2"; echo ;;
+  'set 3') printf %s "$3" > "$FAKE_STORE/$2" ;;
+  *) echo "kv: bad arguments: $*" >&2; exit 64 ;;
+esac
+`;
+const FAIL = `#!/bin/sh
+code=$1; shift
+printf '%b\\n' "$*" >&2
+exit "$code"
+`;
+
+const roots: string[] = [];
+// Registered while the test file that imports this is collected: runs once its tests are done.
+afterAll(() => {
+  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
 export class FakeHost implements Connection {
   readonly calls: Call[] = [];
-  readonly store = new Map<string, string>();
   closed = false;
+  private readonly root = mkdtempSync(path.join(tmpdir(), 'meshctl-fake-host-'));
+  private readonly storeDir = path.join(this.root, 'store');
 
-  constructor(readonly host: string, initial: Record<string, string> = {}) {
-    for (const [key, value] of Object.entries(initial)) this.store.set(key, value);
+  constructor(readonly host: string, initial: Record<string, string> = {}, commands: Record<string, string> = {}) {
+    roots.push(this.root);
+    mkdirSync(this.storeDir);
+    mkdirSync(path.join(this.root, 'bin'));
+    for (const [name, text] of Object.entries({ kv: KV, fail: FAIL, ...commands })) {
+      writeFileSync(path.join(this.root, 'bin', name), text);
+      chmodSync(path.join(this.root, 'bin', name), 0o755);
+    }
+    for (const [key, value] of Object.entries(initial)) this.write(key, value);
   }
 
-  /** The scripts run after the facts were read: everything but `kv get`-only scripts. */
+  /** The store as it is now, keys in order. */
+  get store(): Map<string, string> {
+    const keys = readdirSync(this.storeDir).map(decodeURIComponent).sort();
+    return new Map(keys.map((key) => [key, readFileSync(path.join(this.storeDir, encodeURIComponent(key)), 'utf8')]));
+  }
+
+  /** What the engine changed: files put and step scripts (which it sends as `set -e` scripts). */
   get changes(): Call[] {
-    return this.calls.filter((call) => call.kind === 'put' || !/^kv get \S+$/.test(call.script));
+    return this.calls.filter((call) => call.kind === 'put' || call.script.startsWith('set -e\n'));
+  }
+
+  /** Every script but the steps: the reads of facts. */
+  get reads(): string[] {
+    return this.calls.flatMap((call) => (call.kind === 'script' && !call.script.startsWith('set -e\n') ? [call.script] : []));
   }
 
   async exec(argv: readonly string[]): Promise<ExecResult> {
-    return this.execScript(argv.join(' '));
+    return this.execScript(shellJoin(argv));
   }
 
   async execScript(script: string): Promise<ExecResult> {
     this.calls.push({ kind: 'script', script });
-    let stdout = '';
-    for (const line of script.split('\n')) {
-      const words = line.trim().split(' ');
-      if (line.trim() === 'set -e') continue;
-      if (words[0] === 'kv' && words[1] === 'get' && words.length === 3) {
-        stdout += `${this.store.get(words[2] ?? '') ?? ''}\n`;
-      } else if (words[0] === 'kv' && words[1] === 'set' && words.length === 4) {
-        this.store.set(words[2] ?? '', words[3] ?? '');
-      } else if (words[0] === 'fail') {
-        return { stdout, stderr: words.slice(2).join(' ').replaceAll('\\n', '\n'), code: Number(words[1]), signal: null };
-      } else {
-        throw new Error(`FakeHost ${this.host}: unknown line ${JSON.stringify(line)}`);
-      }
-    }
-    return { stdout, stderr: '', code: 0, signal: null };
+    const env = { ...process.env, PATH: `${path.join(this.root, 'bin')}:${process.env.PATH ?? ''}`, FAKE_STORE: this.storeDir };
+    return new Promise((resolve) => {
+      const child = execFile('sh', ['-c', script], { env, encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        resolve({ stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8'), code, signal: error?.signal ?? null });
+      });
+      child.stdin?.end();
+    });
   }
 
   async putFile(remotePath: string, content: string | Buffer, options: { mode?: number } = {}): Promise<void> {
     this.calls.push({ kind: 'put', path: remotePath, content: String(content), mode: options.mode });
-    this.store.set(remotePath, String(content));
+    this.write(remotePath, String(content));
   }
 
   async close(): Promise<void> {
     this.closed = true;
+  }
+
+  private write(key: string, value: string): void {
+    writeFileSync(path.join(this.storeDir, encodeURIComponent(key)), value);
   }
 }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { PreparedTask } from '../../../src/engine/prepare.js';
 import { countHost } from '../../../src/engine/result.js';
 import { runTasks } from '../../../src/engine/run.js';
@@ -10,6 +10,60 @@ function hostsWith(tasks: Record<string, PreparedTask[]>): { tasks: Map<string, 
   const hosts = new Map(Object.keys(tasks).map((name) => [name, new FakeHost(name)]));
   return { tasks: new Map(Object.entries(tasks)), hosts };
 }
+
+/** The same tasks on every host, over stores that already hold what they want. */
+function matchingHosts(names: string[], keys: string[]): { tasks: Map<string, PreparedTask[]>; hosts: Map<string, FakeHost> } {
+  const wanted = Object.fromEntries(keys.map((key) => [key, `${key}-value`]));
+  const hosts = new Map(names.map((name) => [name, new FakeHost(name, wanted)]));
+  const tasks = new Map(names.map((name) => [name, keys.map((key) => kvTask(`set ${key}`, { key, value: `${key}-value` }))]));
+  return { tasks, hosts };
+}
+
+describe('runTasks: remote commands', () => {
+  it('costs one remote command per host when nothing changes', async () => {
+    const { tasks, hosts } = matchingHosts(['a', 'b', 'c'], ['k1', 'k2', 'k3', 'k4', 'k5']);
+    const result = await runTasks(tasks, hosts, silent);
+    expect([...result.values()].map((host) => countHost(host))).toEqual(Array(3).fill({ ok: 5, changed: 0, failed: 0, unreachable: false }));
+    expect([...hosts.values()].map((host) => host.calls.length)).toEqual([1, 1, 1]);
+  });
+
+  it('prints a line per task in plain progress, from the same one command per host', async () => {
+    const { tasks, hosts } = matchingHosts(['a', 'b'], ['k1', 'k2']);
+    const printed: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => printed.push(String(chunk)) > 0);
+    try {
+      await runTasks(tasks, hosts, { ...silent, progress: 'plain' });
+    } finally {
+      write.mockRestore();
+    }
+    const lines = printed.join('').split('\n');
+    for (const line of ['a: set k1: ok: k1 is k1-value', 'a: set k2: ok: k2 is k2-value', 'b: set k2: ok: k2 is k2-value']) {
+      expect(lines.some((printedLine) => printedLine.endsWith(line))).toBe(true);
+    }
+    expect([...hosts.values()].map((host) => host.calls.length)).toEqual([1, 1]);
+  });
+
+  it('costs a task that changes its steps and one more read, and the other hosts nothing more', async () => {
+    const { tasks, hosts } = matchingHosts(['a', 'b'], ['k1', 'k2', 'k3', 'k4', 'k5']);
+    const a = new FakeHost('a', { k1: 'k1-value', k2: 'k2-value', k3: 'off', k4: 'k4-value', k5: 'k5-value' });
+    hosts.set('a', a);
+    const result = await runTasks(tasks, hosts, silent);
+    expect(result.get('a')?.tasks.map((t) => t.status)).toEqual(['ok', 'ok', 'changed', 'ok', 'ok']);
+    // One read of all, the step of k3, one read of k3 to k5.
+    expect(a.calls).toHaveLength(3);
+    expect(a.changes).toEqual([{ kind: 'script', script: 'set -e\nkv set k3 k3-value' }]);
+    expect(hosts.get('b')?.calls).toHaveLength(1);
+  });
+
+  it('in check mode costs one remote command per host, whatever would change', async () => {
+    const { tasks, hosts } = matchingHosts(['a'], ['k1', 'k2']);
+    const a = new FakeHost('a');
+    hosts.set('a', a);
+    const result = await runTasks(tasks, hosts, { ...silent, check: true });
+    expect(result.get('a')?.tasks.map((t) => t.status)).toEqual(['changed', 'changed']);
+    expect(a.calls).toHaveLength(1);
+  });
+});
 
 describe('runTasks', () => {
   it("stops a failed host at its failing task and lets the other hosts finish", async () => {

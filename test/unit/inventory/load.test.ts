@@ -102,7 +102,7 @@ describe('parseInventory', () => {
   it('refuses unknown groups and DNS names without an underlay address', () => {
     const text = VALID.replace('groups: [edge]', 'groups: [edgy]').replace('address: 10.210.0.13', 'address: node3.example.internal');
     expect(problemsOf(text)).toEqual([
-      "14:14 hosts[0].groups[0]: unknown group 'edgy' (defined: edge)",
+      "14:14 hosts[0].groups[0]: unknown group 'edgy' (did you mean edge? defined: edge)",
       '20:5 hosts[2]: underlay_address is required when address is a DNS name (tunnels are built to IPv4 addresses)',
     ]);
   });

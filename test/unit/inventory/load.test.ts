@@ -54,7 +54,7 @@ describe('parseInventory', () => {
 
   it('names file line, column and field of an unknown key', () => {
     const text = VALID.replace('    underlay_address: 10.211.0.12\n', '    underlay_adress: 10.211.0.12\n');
-    expect(problemsOf(text)).toEqual(['17:5 hosts[1].underlay_adress: unknown key']);
+    expect(problemsOf(text)).toEqual(['17:5 hosts[1].underlay_adress: unknown key (did you mean underlay_address?)']);
   });
 
   it('reports a wrong type at the value', () => {

@@ -6,14 +6,24 @@ import path from 'node:path';
 import { InputError, UsageError, type InputProblem } from '../errors.js';
 import { findBackend, type Backend, type UnresolvedMesh } from '../backends/index.js';
 import { checkInventory } from './checks.js';
+import { hostLayers } from './layers.js';
 import { formatFieldPath, locate, type FieldPath } from './locate.js';
+import { checkReferences } from './references.js';
 import { schemaMessages, schemaProblems } from './schema-problems.js';
 import { inventorySchema, type RawHost, type RawInventory, type RawSsh } from './schema.js';
 import type { Host, Inventory, MeshSpec, SshSettings } from './types.js';
 import { readYaml } from './yaml.js';
 
-export async function loadInventory(file: string): Promise<Inventory> {
-  return readInventory(await readInventoryText(file), file).inventory;
+/**
+ * Reads, validates and resolves the inventory at `file`, then checks what it refers to outside
+ * itself (key files, known_hosts, sudo password variables in `env`, the SSH agent): when this
+ * returns, nothing a connection needs from this machine is missing.
+ */
+export async function loadInventory(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Inventory> {
+  const { inventory, raw, problemAt } = readInventory(await readInventoryText(file), file);
+  const problems = await checkReferences({ raw, hosts: inventory.hosts, env, problemAt });
+  if (problems.length > 0) throw new InputError(problems);
+  return inventory;
 }
 
 /** Parses and validates inventory text; `file` is used for messages and relative paths. */
@@ -77,8 +87,7 @@ function resolveInventory(raw: RawInventory, file: string, backend: Backend): In
 }
 
 function resolveHost(raw: RawInventory, host: RawHost, index: number, baseDir: string): Host {
-  const groups = (host.groups ?? []).map((name) => raw.groups?.[name] ?? {});
-  const layers = [raw, ...groups, host];
+  const layers = hostLayers(raw, index).map((layer) => layer.settings);
   const ssh: RawSsh = Object.assign({}, DEFAULT_SSH, ...layers.map((layer) => layer.ssh ?? {}));
   const vars: Record<string, unknown> = Object.assign({}, ...layers.map((layer) => layer.vars ?? {}));
   const become = layers.reduce<boolean>((value, layer) => layer.become ?? value, false);

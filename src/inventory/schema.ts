@@ -59,4 +59,5 @@ export const inventorySchema = z.strictObject({
 
 export type RawInventory = z.infer<typeof inventorySchema>;
 export type RawHost = z.infer<typeof hostSchema>;
+export type RawGroup = z.infer<typeof groupSchema>;
 export type RawSsh = z.infer<typeof sshSchema>;

@@ -24,11 +24,17 @@ export function checkInventory(raw: RawInventory, backend: Backend): FieldProble
 /** Why `text` is not an IPv4 address in the one spelling every tool reads alike. */
 function ipv4Problem(text: string): string {
   const parts = text.split('.');
-  if (parts.length === 4 && parts.every((part) => /^\d+$/.test(part)) && parts.some((part) => /^0\d/.test(part))) {
+  if (parts.length === 4 && parts.every((part) => /^\d+$/.test(part))) {
     const canonical = parts.map((part) => String(Number(part))).join('.');
-    return `'${text}' has a leading zero, which some resolvers read as octal (010 is 8): write ${canonical}`;
+    if (canonical !== text && isIPv4(canonical)) {
+      return `'${text}' has a leading zero, which some resolvers read as octal (010 is 8): write ${canonical}`;
+    }
+    return `'${text}' is not an IPv4 address: each of its four parts must be 0-255`;
   }
-  return `'${text}' is not an IPv4 address (four numbers 0-255, a.b.c.d)`;
+  if (NUMERIC_LAST_LABEL.test(text)) {
+    return `'${text}' is not a full IPv4 address: write all four parts, a.b.c.d (resolvers read short and numeric forms differently)`;
+  }
+  return `'${text}' is not an IPv4 address`;
 }
 
 function addressProblem(address: string): string | undefined {
@@ -137,7 +143,7 @@ function checkMesh(raw: RawInventory, mesh: UnresolvedMesh, backend: Backend): F
   if (slices < BigInt(raw.hosts.length)) {
     problems.push({
       path: ['mesh', 'pool'],
-      message: `${mesh.pool} holds ${slices} slices of /${mesh.slice_prefix}, too few for ${raw.hosts.length} hosts`,
+      message: `${mesh.pool} holds ${slices} slice${slices === 1n ? '' : 's'} of /${mesh.slice_prefix}, too few for ${raw.hosts.length} hosts`,
     });
   }
   const indexes = allocateSlices(raw.hosts.map((h) => ({ name: h.name, meshIndex: h.mesh_index })));

@@ -22,7 +22,7 @@ import { readYaml } from './yaml.js';
 export async function loadInventory(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Inventory> {
   const { inventory, raw, problemAt } = readInventory(await readInventoryText(file), file);
   const problems = await checkReferences({ raw, hosts: inventory.hosts, env, problemAt });
-  if (problems.length > 0) throw new InputError(problems);
+  if (problems.length > 0) throw new InputError(inFileOrder(problems));
   return inventory;
 }
 
@@ -47,6 +47,11 @@ async function readInventoryText(file: string): Promise<string> {
   }
 }
 
+/** Problems as they appear in the file, top to bottom (a stable sort keeps one place's problems in order). */
+function inFileOrder(problems: readonly InputProblem[]): InputProblem[] {
+  return [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
 type ProblemAt = (fieldPath: FieldPath, message: string, keyOf?: string) => InputProblem;
 
 interface ReadInventory {
@@ -68,13 +73,13 @@ function readInventory(text: string, file: string): ReadInventory {
 
   const parsed = inventorySchema.safeParse(value, { reportInput: true, error: schemaMessages });
   if (!parsed.success) {
-    throw new InputError(parsed.error.issues.flatMap((issue) => schemaProblems(issue, problemAt, inventorySchema, value)));
+    throw new InputError(inFileOrder(schemaProblems(parsed.error.issues, problemAt, inventorySchema, value)));
   }
   const backend = findBackend(parsed.data.mesh.backend as string);
   // The schema only lets known backends through.
   if (backend === undefined) throw new Error(`no backend ${String(parsed.data.mesh.backend)}`);
   const problems = checkInventory(parsed.data, backend).map((p) => problemAt(p.path, p.message));
-  if (problems.length > 0) throw new InputError(problems);
+  if (problems.length > 0) throw new InputError(inFileOrder(problems));
   return { inventory: resolveInventory(parsed.data, file, backend), raw: parsed.data, problemAt };
 }
 

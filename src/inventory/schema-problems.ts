@@ -50,15 +50,40 @@ function sizeMessage(inclusiveWord: string, exclusiveWord: string, origin: strin
 }
 
 /**
- * The problems of one issue. `schema` and `value` (the whole document) let an unknown key be
- * compared with the keys allowed at its place.
+ * The problems of a failed parse of `value` (the whole document) by `schema`, which is needed
+ * to compare an unknown key with the keys allowed at its place.
  */
-export function schemaProblems(issue: z.core.$ZodIssue, problemAt: ProblemAt, schema: z.ZodType, value: unknown): InputProblem[] {
-  const fieldPath = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-  const input = (issue as { input?: unknown }).input;
+export function schemaProblems(issues: readonly z.core.$ZodIssue[], problemAt: ProblemAt, schema: z.ZodType, value: unknown): InputProblem[] {
+  // A misspelt key leaves the key it stands for missing: one problem, at the misspelling.
+  const misspelt = new Set<string>();
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    for (const key of issue.keys) {
+      const meant = keySuggestion(key, schema, pathOf(issue), value).meant;
+      if (meant !== undefined) misspelt.add(JSON.stringify([...pathOf(issue), meant]));
+    }
+  }
+  const required = (issue: z.core.$ZodIssue): boolean => issue.code === 'invalid_type' && inputOf(issue) === undefined;
+  return issues
+    .filter((issue) => !(required(issue) && misspelt.has(JSON.stringify(pathOf(issue)))))
+    .flatMap((issue) => issueProblems(issue, problemAt, schema, value));
+}
+
+function pathOf(issue: z.core.$ZodIssue): FieldPath {
+  return issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+}
+
+/** The value zod was given (`reportInput: true`); undefined for a missing field. */
+function inputOf(issue: z.core.$ZodIssue): unknown {
+  return (issue as { input?: unknown }).input;
+}
+
+function issueProblems(issue: z.core.$ZodIssue, problemAt: ProblemAt, schema: z.ZodType, value: unknown): InputProblem[] {
+  const fieldPath = pathOf(issue);
+  const input = inputOf(issue);
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((key) => problemAt(fieldPath, `unknown key${unknownKeyHint(key, schema, fieldPath, value)}`, key));
+      return issue.keys.map((key) => problemAt(fieldPath, `unknown key${keySuggestion(key, schema, fieldPath, value).hint}`, key));
     case 'invalid_union':
       if (issue.discriminator !== undefined) return [problemAt(fieldPath, discriminatorMessage(issue, input))];
       break;
@@ -108,30 +133,59 @@ function discriminatorMessage(issue: z.core.$ZodIssueInvalidUnion, input: unknow
   return `unknown ${discriminator} ${describeValue(given)}: use one of ${options.join(', ')}${suggestion}`;
 }
 
-function unknownKeyHint(key: string, schema: z.ZodType, path: FieldPath, value: unknown): string {
-  if (key === '<<') return ' (YAML merge keys are not supported: repeat the values, or put shared settings in a group)';
-  const shape = shapeAt(schema, path, value);
-  if (shape === undefined) return '';
+interface KeySuggestion {
+  /** The allowed key at the same place that `key` is a misspelling of. */
+  meant?: string;
+  /** What to add to "unknown key": ' (did you mean X?)' or a hint; '' when nothing fits. */
+  hint: string;
+}
+
+function keySuggestion(key: string, schema: z.ZodType, path: FieldPath, value: unknown): KeySuggestion {
+  if (key === '<<') return { hint: ' (YAML merge keys are not supported: repeat the values, or put shared settings in a group)' };
+  const node = schemaAt(schema, path, value);
+  const shape = shapeOf(node, valueAt(value, path));
+  if (shape === undefined) return { hint: '' };
   const known = Object.keys(shape);
-  const typo = closest(key, known);
-  if (typo !== undefined) return ` (did you mean ${typo}?)`;
+  const meant = closest(key, known);
+  if (meant !== undefined) return { meant, hint: ` (did you mean ${meant}?)` };
   // A key of a section written one level too high: `port:` on a host means `ssh.port`.
   const nested = known.filter((section) => Object.keys(shapeOf(shape[section], undefined) ?? {}).includes(key));
-  return nested.length > 0 ? ` (did you mean ${nested.map((section) => `${section}.${key}`).join(' or ')}?)` : '';
+  if (nested.length > 0) return { hint: ` (did you mean ${nested.map((section) => `${section}.${key}`).join(' or ')}?)` };
+  // Another option's key (`vxlan:` with backend ovs-gre) belongs to that option.
+  const inner = unwrap(node);
+  if (inner instanceof z.ZodDiscriminatedUnion) {
+    const discriminator = inner._zod.def.discriminator;
+    const owners = (inner.options as z.ZodType[])
+      .map((option) => shapeOf(option, undefined))
+      .filter((option): option is Shape => option !== undefined && key in option)
+      .flatMap((option) => literalValues(option[discriminator]));
+    if (owners.length > 0) return { hint: ` (a setting of ${discriminator} ${owners.join(', ')})` };
+  }
+  return { hint: '' };
+}
+
+function literalValues(schema: z.ZodType | undefined): string[] {
+  return schema instanceof z.ZodLiteral ? [...schema.values].map(String) : [];
 }
 
 type Shape = Record<string, z.ZodType>;
 
-/** The keys allowed in the map at `path`, following `value` to choose between a union's options. */
-function shapeAt(schema: z.ZodType, path: FieldPath, value: unknown): Shape | undefined {
+/** The schema of the value at `path`, following `value` to choose between a union's options. */
+function schemaAt(schema: z.ZodType, path: FieldPath, value: unknown): z.ZodType | undefined {
   let current: z.ZodType | undefined = schema;
   let data = value;
   for (const part of path) {
     current = childSchema(current, part, data);
-    data = data !== null && typeof data === 'object' ? (data as Record<string | number, unknown>)[part] : undefined;
+    data = valueAt(data, [part]);
     if (current === undefined) return undefined;
   }
-  return shapeOf(current, data);
+  return current;
+}
+
+function valueAt(value: unknown, path: FieldPath): unknown {
+  let data = value;
+  for (const part of path) data = data !== null && typeof data === 'object' ? (data as Record<string | number, unknown>)[part] : undefined;
+  return data;
 }
 
 function childSchema(schema: z.ZodType | undefined, part: string | number, data: unknown): z.ZodType | undefined {

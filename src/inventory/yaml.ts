@@ -5,8 +5,12 @@
 import { isAlias, isCollection, isNode, LineCounter, parseDocument, visit, type Document, type Node, type YAMLError } from 'yaml';
 import { InputError, type InputProblem } from '../errors.js';
 
-/** How many alias expansions a document may need; yaml's own default, stated so it is a decision. */
-export const MAX_ALIAS_COUNT = 100;
+/**
+ * yaml's measure of alias expansion (uses of an anchor × the aliases inside it) allowed. Its
+ * default, 100, would refuse 101 hosts each with `ssh: *defaults`; a "billion laughs" still
+ * stops after about this many expansions, long before it costs time or memory.
+ */
+export const MAX_ALIAS_COUNT = 10_000;
 
 export interface YamlSource {
   doc: Document;

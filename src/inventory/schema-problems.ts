@@ -106,7 +106,7 @@ function issueProblems(issue: z.core.$ZodIssue, problemAt: ProblemAt, schema: z.
 }
 
 /** How a value reads in a message: text quoted, numbers as they are, collections by kind. */
-export function describeValue(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value === null) return 'an empty value';
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);

@@ -13,8 +13,12 @@ export interface CommandContext {
   connect: Connector;
 }
 
+/**
+ * Loads and checks the inventory and everything it refers to (keys, known_hosts, sudo password
+ * variables in `env`) before the connector exists: bad input fails here, with no host touched.
+ */
 export async function loadContext(inventoryPath: string, env: NodeJS.ProcessEnv = process.env): Promise<CommandContext> {
-  const inventory = await loadInventory(inventoryPath);
+  const inventory = await loadInventory(inventoryPath, env);
   const passwords = becomePasswords(inventory.hosts, env);
   return {
     inventory,
@@ -26,16 +30,12 @@ export async function loadContext(inventoryPath: string, env: NodeJS.ProcessEnv 
   };
 }
 
-/** Reads every sudo password from its environment variable up front: a missing one is bad input. */
+/** Each host's sudo password, from the variable its inventory names (loadInventory checked each is set). */
 function becomePasswords(hosts: readonly Host[], env: NodeJS.ProcessEnv): Map<string, string> {
   const passwords = new Map<string, string>();
   for (const host of hosts) {
-    if (host.becomePasswordEnv === undefined) continue;
-    const value = env[host.becomePasswordEnv];
-    if (value === undefined || value === '') {
-      throw new UsageError(`${host.name}: become_password_env names ${host.becomePasswordEnv}, but that environment variable is not set`);
-    }
-    passwords.set(host.name, value);
+    const value = host.becomePasswordEnv === undefined ? undefined : env[host.becomePasswordEnv];
+    if (value !== undefined) passwords.set(host.name, value);
   }
   return passwords;
 }

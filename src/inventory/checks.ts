@@ -5,9 +5,14 @@ import { allocateSlices } from '../network/allocate.js';
 import { isIPv4, isIPv4Network, prefixOf, rangeContains, sliceCount } from '../network/ipv4.js';
 import { MIN_MESH_MTU } from '../network/mtu.js';
 import type { RawInventory } from './schema.js';
+import { closest } from './suggest.js';
 
 
 const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+// A name whose last label is a number is an address to the resolver (inet_aton reads `127.1`,
+// `2130706433` and `0x7f.0.0.1` as 127.0.0.1), never a DNS name: no top-level domain is numeric.
+const NUMERIC_LAST_LABEL = /(?:^|\.)(?:\d+|0x[0-9a-f]*)$/i;
+
 export function checkInventory(raw: RawInventory, backend: Backend): FieldProblem[] {
   const mesh = raw.mesh as unknown as UnresolvedMesh;
   const common = checkMesh(raw, mesh, backend);
@@ -16,30 +21,82 @@ export function checkInventory(raw: RawInventory, backend: Backend): FieldProble
   return [...checkHosts(raw), ...common, ...own];
 }
 
+/** Why `text` is not an IPv4 address in the one spelling every tool reads alike. */
+function ipv4Problem(text: string): string {
+  const parts = text.split('.');
+  if (parts.length === 4 && parts.every((part) => /^\d+$/.test(part))) {
+    const canonical = parts.map((part) => String(Number(part))).join('.');
+    if (canonical !== text && isIPv4(canonical)) {
+      return `'${text}' has a leading zero, which some resolvers read as octal (010 is 8): write ${canonical}`;
+    }
+    return `'${text}' is not an IPv4 address: each of its four parts must be 0-255`;
+  }
+  if (NUMERIC_LAST_LABEL.test(text)) {
+    return `'${text}' is not a full IPv4 address: write all four parts, a.b.c.d (resolvers read short and numeric forms differently)`;
+  }
+  return `'${text}' is not an IPv4 address`;
+}
+
+function addressProblem(address: string): string | undefined {
+  if (isIPv4(address)) return undefined;
+  if (NUMERIC_LAST_LABEL.test(address)) return ipv4Problem(address);
+  return DNS_NAME.test(address) ? undefined : `'${address}' is neither an IPv4 address nor a DNS name`;
+}
+
+/** Claims on an address: which host and field hold it first. */
+interface AddressClaim {
+  index: number;
+  field: 'address' | 'underlay_address';
+  written: string;
+}
+
+/**
+ * The same machine must not be two hosts: an address (or DNS name, compared case-blind) may be
+ * one host's address and underlay address, but no other host's. A name and the address it
+ * resolves to cannot be told apart without resolving it, which validation does not do.
+ */
 function checkHosts(raw: RawInventory): FieldProblem[] {
   const problems: FieldProblem[] = [];
   const knownGroups = Object.keys(raw.groups ?? {});
-  const firstSeen = { name: new Map<string, number>(), address: new Map<string, number>(), underlay: new Map<string, number>() };
-  const noteDuplicate = (kind: keyof typeof firstSeen, value: string, index: number, field: string): void => {
-    const earlier = firstSeen[kind].get(value);
-    if (earlier === undefined) firstSeen[kind].set(value, index);
-    else problems.push({ path: ['hosts', index, field], message: `duplicate ${field} '${value}' (also hosts[${earlier}])` });
+  const names = new Map<string, number>();
+  const claims = new Map<string, AddressClaim>();
+  const clashes = new Set<string>();
+
+  const claim = (index: number, field: AddressClaim['field'], written: string, defaulted: boolean): void => {
+    const key = isIPv4(written) ? written : written.toLowerCase();
+    const earlier = claims.get(key);
+    if (earlier === undefined) {
+      claims.set(key, { index, field, written });
+      return;
+    }
+    // A host's address and its default underlay address are one value: one clash, not two.
+    if (earlier.index === index || clashes.has(`${index} ${key}`)) return;
+    clashes.add(`${index} ${key}`);
+    const where = earlier.field === field ? `hosts[${earlier.index}]` : `hosts[${earlier.index}].${earlier.field}`;
+    const spelling = earlier.written === written ? '' : ` as '${earlier.written}'`;
+    const byDefault =
+      earlier.field === 'address' && field === 'underlay_address' && raw.hosts[earlier.index]?.underlay_address === undefined
+        ? `, which is hosts[${earlier.index}]'s underlay_address by default`
+        : '';
+    const reported = defaulted ? 'address' : field;
+    problems.push({ path: ['hosts', index, reported], message: `duplicate ${reported} '${written}' (also ${where}${spelling}${byDefault})` });
   };
 
   raw.hosts.forEach((host, i) => {
-    noteDuplicate('name', host.name, i, 'name');
-    if (!isIPv4(host.address) && !DNS_NAME.test(host.address)) {
-      problems.push({ path: ['hosts', i, 'address'], message: `'${host.address}' is neither an IPv4 address nor a DNS name` });
-    } else {
-      noteDuplicate('address', host.address, i, 'address');
-    }
+    const earlierName = names.get(host.name);
+    if (earlierName === undefined) names.set(host.name, i);
+    else problems.push({ path: ['hosts', i, 'name'], message: `duplicate name '${host.name}' (also hosts[${earlierName}])` });
+
+    const addressInvalid = addressProblem(host.address);
+    if (addressInvalid !== undefined) problems.push({ path: ['hosts', i, 'address'], message: addressInvalid });
+    else claim(i, 'address', host.address, false);
+
     if (host.underlay_address !== undefined) {
-      if (!isIPv4(host.underlay_address)) {
-        problems.push({ path: ['hosts', i, 'underlay_address'], message: `'${host.underlay_address}' is not an IPv4 address` });
-      } else {
-        noteDuplicate('underlay', host.underlay_address, i, 'underlay_address');
-      }
-    } else if (!isIPv4(host.address)) {
+      if (!isIPv4(host.underlay_address)) problems.push({ path: ['hosts', i, 'underlay_address'], message: ipv4Problem(host.underlay_address) });
+      else claim(i, 'underlay_address', host.underlay_address, false);
+    } else if (addressInvalid === undefined && isIPv4(host.address)) {
+      claim(i, 'underlay_address', host.address, true);
+    } else if (addressInvalid === undefined) {
       problems.push({
         path: ['hosts', i],
         message: 'underlay_address is required when address is a DNS name (tunnels are built to IPv4 addresses)',
@@ -47,7 +104,8 @@ function checkHosts(raw: RawInventory): FieldProblem[] {
     }
     (host.groups ?? []).forEach((group, g) => {
       if (!knownGroups.includes(group)) {
-        const known = knownGroups.length === 0 ? 'no groups are defined' : `defined: ${knownGroups.join(', ')}`;
+        const typo = closest(group, knownGroups);
+        const known = knownGroups.length === 0 ? 'no groups are defined' : `${typo === undefined ? '' : `did you mean ${typo}? `}defined: ${knownGroups.join(', ')}`;
         problems.push({ path: ['hosts', i, 'groups', g], message: `unknown group '${group}' (${known})` });
       }
     });
@@ -85,7 +143,7 @@ function checkMesh(raw: RawInventory, mesh: UnresolvedMesh, backend: Backend): F
   if (slices < BigInt(raw.hosts.length)) {
     problems.push({
       path: ['mesh', 'pool'],
-      message: `${mesh.pool} holds ${slices} slices of /${mesh.slice_prefix}, too few for ${raw.hosts.length} hosts`,
+      message: `${mesh.pool} holds ${slices} slice${slices === 1n ? '' : 's'} of /${mesh.slice_prefix}, too few for ${raw.hosts.length} hosts`,
     });
   }
   const indexes = allocateSlices(raw.hosts.map((h) => ({ name: h.name, meshIndex: h.mesh_index })));

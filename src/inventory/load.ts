@@ -1,87 +1,98 @@
 // Reads an inventory file, validates everything, and returns the typed Inventory.
 // Every problem is reported at once as file:line:column field: message; no host is touched.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { InputError, UsageError, type InputProblem } from '../errors.js';
-import { backendNames, findBackend, type Backend, type UnresolvedMesh } from '../backends/index.js';
+import { findBackend, type Backend, type UnresolvedMesh } from '../backends/index.js';
 import { checkInventory } from './checks.js';
+import { hostLayers } from './layers.js';
 import { formatFieldPath, locate, type FieldPath } from './locate.js';
+import { checkReferences } from './references.js';
+import { schemaMessages, schemaProblems } from './schema-problems.js';
 import { inventorySchema, type RawHost, type RawInventory, type RawSsh } from './schema.js';
 import type { Host, Inventory, MeshSpec, SshSettings } from './types.js';
+import { readYaml } from './yaml.js';
 
-export async function loadInventory(file: string): Promise<Inventory> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error);
-    throw new UsageError(`cannot read inventory ${file}: ${reason}`);
-  }
-  return parseInventory(text, file);
+/**
+ * Reads, validates and resolves the inventory at `file`, then checks what it refers to outside
+ * itself (key files, known_hosts, sudo password variables in `env`, the SSH agent): when this
+ * returns, nothing a connection needs from this machine is missing.
+ */
+export async function loadInventory(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Inventory> {
+  const { inventory, raw, problemAt } = readInventory(await readInventoryText(file), file);
+  const problems = await checkReferences({ raw, hosts: inventory.hosts, env, problemAt });
+  if (problems.length > 0) throw new InputError(inFileOrder(problems));
+  return inventory;
 }
 
 /** Parses and validates inventory text; `file` is used for messages and relative paths. */
 export function parseInventory(text: string, file: string): Inventory {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new InputError(
-      doc.errors.map((error) => {
-        const pos = error.linePos?.[0] ?? { line: 1, col: 1 };
-        return { file, line: pos.line, column: pos.col, field: '(syntax)', message: error.message.split('\n')[0] ?? 'invalid YAML' };
-      }),
-    );
+  return readInventory(text, file).inventory;
+}
+
+async function readInventoryText(file: string): Promise<string> {
+  const found = await stat(file).catch((error: NodeJS.ErrnoException) => error);
+  if (!(found instanceof Error) && found.isDirectory()) {
+    const yamlFiles = (await readdir(file).catch(() => [])).filter((name) => /\.ya?ml$/.test(name)).sort();
+    const hint = yamlFiles.length === 0 ? 'it holds no .yaml file' : `it holds ${yamlFiles.slice(0, 5).join(', ')}${yamlFiles.length > 5 ? ', ...' : ''}`;
+    throw new UsageError(`inventory ${file} is a directory: give the inventory file itself (${hint})`);
   }
-  const problemAt = (fieldPath: FieldPath, message: string, keyOf?: string): InputProblem => {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(error);
+    throw new UsageError(`cannot read inventory ${file}: ${reason}`);
+  }
+}
+
+/** Problems as they appear in the file, top to bottom (a stable sort keeps one place's problems in order). */
+function inFileOrder(problems: readonly InputProblem[]): InputProblem[] {
+  return [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+type ProblemAt = (fieldPath: FieldPath, message: string, keyOf?: string) => InputProblem;
+
+interface ReadInventory {
+  inventory: Inventory;
+  raw: RawInventory;
+  problemAt: ProblemAt;
+}
+
+function readInventory(text: string, file: string): ReadInventory {
+  const { doc, lines, value } = readYaml(text, file);
+  const problemAt: ProblemAt = (fieldPath, message, keyOf) => {
     const pos = locate(doc, lines, fieldPath, keyOf);
     const field = formatFieldPath(keyOf === undefined ? fieldPath : [...fieldPath, keyOf]);
     return { file, line: pos.line, column: pos.column, field: field === '' ? '(top level)' : field, message };
   };
+  if (value === null || value === undefined) {
+    throw new InputError([problemAt([], 'the inventory is empty: it needs at least hosts: and mesh:')]);
+  }
 
-  const parsed = inventorySchema.safeParse(doc.toJS());
+  const parsed = inventorySchema.safeParse(value, { reportInput: true, error: schemaMessages });
   if (!parsed.success) {
-    const present = (fieldPath: FieldPath): boolean => doc.hasIn(fieldPath);
-    throw new InputError(parsed.error.issues.flatMap((issue) => schemaProblems(issue, problemAt, present)));
+    throw new InputError(inFileOrder(schemaProblems(parsed.error.issues, problemAt, inventorySchema, value)));
   }
   const backend = findBackend(parsed.data.mesh.backend as string);
   // The schema only lets known backends through.
   if (backend === undefined) throw new Error(`no backend ${String(parsed.data.mesh.backend)}`);
   const problems = checkInventory(parsed.data, backend).map((p) => problemAt(p.path, p.message));
-  if (problems.length > 0) throw new InputError(problems);
-  return resolveInventory(parsed.data, file, backend);
-}
-
-type ProblemAt = (fieldPath: FieldPath, message: string, keyOf?: string) => InputProblem;
-
-function schemaProblems(issue: z.core.$ZodIssue, problemAt: ProblemAt, present: (path: FieldPath) => boolean): InputProblem[] {
-  const fieldPath = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => problemAt(fieldPath, 'unknown key', key));
-  }
-  if (issue.code === 'invalid_type' && !present(fieldPath)) {
-    return [problemAt(fieldPath, 'is required')];
-  }
-  if (issue.code === 'invalid_union' && issue.discriminator === 'backend') {
-    if (!present(fieldPath)) return [problemAt(fieldPath, `is required: one of ${backendNames.join(', ')}`)];
-    return [problemAt(fieldPath, `unknown backend: use one of ${backendNames.join(', ')}`)];
-  }
-  return [problemAt(fieldPath, issue.message)];
+  if (problems.length > 0) throw new InputError(inFileOrder(problems));
+  return { inventory: resolveInventory(parsed.data, file, backend), raw: parsed.data, problemAt };
 }
 
 const DEFAULT_SSH = { user: 'root', port: 22, known_hosts: '~/.ssh/known_hosts', connect_timeout: 10, command_timeout: 900 };
 
 function resolveInventory(raw: RawInventory, file: string, backend: Backend): Inventory {
   const baseDir = path.dirname(path.resolve(file));
-  const hosts = raw.hosts.map((host) => resolveHost(raw, host, baseDir));
+  const hosts = raw.hosts.map((host, index) => resolveHost(raw, host, index, baseDir));
   return { file, hosts, mesh: resolveMesh(raw, backend), backend };
 }
 
-function resolveHost(raw: RawInventory, host: RawHost, baseDir: string): Host {
-  const groups = (host.groups ?? []).map((name) => raw.groups?.[name] ?? {});
-  const layers = [raw, ...groups, host];
+function resolveHost(raw: RawInventory, host: RawHost, index: number, baseDir: string): Host {
+  const layers = hostLayers(raw, index).map((layer) => layer.settings);
   const ssh: RawSsh = Object.assign({}, DEFAULT_SSH, ...layers.map((layer) => layer.ssh ?? {}));
   const vars: Record<string, unknown> = Object.assign({}, ...layers.map((layer) => layer.vars ?? {}));
   const become = layers.reduce<boolean>((value, layer) => layer.become ?? value, false);

@@ -1,5 +1,5 @@
 // Maps a path inside a parsed YAML document to file:line:column, so errors point at the field.
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node } from 'yaml';
 
 export type FieldPath = readonly (string | number)[];
 
@@ -25,24 +25,26 @@ export function formatFieldPath(path: FieldPath): string {
 export function locate(doc: Document, lines: LineCounter, path: FieldPath, keyOf?: string): Position {
   let node: unknown = doc.contents;
   let offset = rangeStart(node) ?? 0;
-  for (const part of path) {
-    const child = childOf(node, part);
+  for (const [index, part] of path.entries()) {
+    const child = childOf(doc, node, part);
     if (child === undefined) break;
     node = child.value;
-    offset = child.keyOffset ?? rangeStart(node) ?? offset;
-    if (part === path[path.length - 1]) offset = rangeStart(node) ?? offset;
+    // A field's own position is its value's; an ancestor's is its key's (a missing field below it is reported there).
+    offset = (index === path.length - 1 ? rangeStart(node) ?? child.keyOffset : child.keyOffset ?? rangeStart(node)) ?? offset;
   }
   if (keyOf !== undefined) {
-    const child = childOf(node, keyOf);
+    const child = childOf(doc, node, keyOf);
     if (child?.keyOffset !== undefined) offset = child.keyOffset;
   }
   const { line, col } = lines.linePos(offset);
   return { line, column: col };
 }
 
-function childOf(node: unknown, part: string | number): { value: unknown; keyOffset?: number } | undefined {
-  if (isMap(node)) {
-    for (const pair of node.items) {
+/** The value at `part` of a map or list; an alias is followed to its anchor, where the value is written. */
+function childOf(doc: Document, node: unknown, part: string | number): { value: unknown; keyOffset?: number } | undefined {
+  const collection = isAlias(node) ? node.resolve(doc) : node;
+  if (isMap(collection)) {
+    for (const pair of collection.items) {
       if (!isPair(pair)) continue;
       const key = isScalar(pair.key) ? pair.key.value : pair.key;
       if (String(key) === String(part)) {
@@ -51,8 +53,8 @@ function childOf(node: unknown, part: string | number): { value: unknown; keyOff
     }
     return undefined;
   }
-  if (isSeq(node) && typeof part === 'number') {
-    const item = node.items[part];
+  if (isSeq(collection) && typeof part === 'number') {
+    const item = collection.items[part];
     return item === undefined ? undefined : { value: item };
   }
   return undefined;

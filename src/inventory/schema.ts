@@ -5,24 +5,25 @@ import { backends, type MeshSchema } from '../backends/index.js';
 
 const port = z.number().int().min(1).max(65535);
 const seconds = z.number().positive().max(86_400);
-const vars = z.record(z.string(), z.unknown());
+const vars = z.record(z.string(), z.unknown()).describe('free variables for playbooks: inventory < group < host');
 
 /** Connection settings: allowed at the top level, in a group and on a host; the nearest wins. */
 export const sshSchema = z.strictObject({
-  user: z.string().min(1).optional(),
-  port: port.optional(),
-  key: z.string().min(1).optional(),
-  known_hosts: z.string().min(1).optional(),
-  connect_timeout: seconds.optional(),
-  command_timeout: seconds.optional(),
-});
+  user: z.string().min(1).optional().describe('SSH user (default root)'),
+  port: port.optional().describe('SSH port (default 22)'),
+  key: z.string().min(1).optional().describe('private key file, relative to the inventory or ~/; default: the SSH agent'),
+  known_hosts: z.string().min(1).optional().describe('known_hosts file, checked like OpenSSH accept-new (default ~/.ssh/known_hosts)'),
+  connect_timeout: seconds.optional().describe('seconds to wait for a connection (default 10)'),
+  command_timeout: seconds.optional().describe('seconds a remote command may run (default 900)'),
+}).describe('connection settings: at the top level, in a group or on a host; the nearest wins');
 
 const becomeFields = {
-  become: z.boolean().optional(),
+  become: z.boolean().optional().describe('run commands as root through sudo'),
   become_password_env: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable')
-    .optional(),
+    .optional()
+    .describe('the NAME of the environment variable holding the sudo password'),
 };
 
 export const groupSchema = z.strictObject({
@@ -32,13 +33,13 @@ export const groupSchema = z.strictObject({
 });
 
 export const hostSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a host name: letters, digits, . _ -'),
-  address: z.string().min(1),
-  underlay_address: z.string().min(1).optional(),
-  groups: z.array(z.string().min(1)).optional(),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be a host name: letters, digits, . _ -').describe('unique name of the host'),
+  address: z.string().min(1).describe('where SSH connects: an IPv4 address or a DNS name, unique'),
+  underlay_address: z.string().min(1).optional().describe('IPv4 address the tunnels end at (default: address)'),
+  groups: z.array(z.string().min(1)).optional().describe('groups (under groups:) whose settings the host takes, in order'),
   ssh: sshSchema.optional(),
   vars: vars.optional(),
-  mesh_index: z.number().int().min(0).optional(),
+  mesh_index: z.number().int().min(0).optional().describe("this host's slice of the pool (default: its position in hosts)"),
   ...becomeFields,
 });
 
@@ -52,11 +53,12 @@ export const inventorySchema = z.strictObject({
   vars: vars.optional(),
   ssh: sshSchema.optional(),
   ...becomeFields,
-  groups: z.record(z.string(), groupSchema).optional(),
+  groups: z.record(z.string(), groupSchema).optional().describe('named settings that hosts take by listing the group'),
   hosts: z.array(hostSchema).min(1, 'at least one host is needed'),
-  mesh: meshSchema,
+  mesh: meshSchema.describe('the mesh to build; its fields depend on backend'),
 });
 
 export type RawInventory = z.infer<typeof inventorySchema>;
 export type RawHost = z.infer<typeof hostSchema>;
+export type RawGroup = z.infer<typeof groupSchema>;
 export type RawSsh = z.infer<typeof sshSchema>;

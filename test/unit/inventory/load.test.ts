@@ -54,7 +54,7 @@ describe('parseInventory', () => {
 
   it('names file line, column and field of an unknown key', () => {
     const text = VALID.replace('    underlay_address: 10.211.0.12\n', '    underlay_adress: 10.211.0.12\n');
-    expect(problemsOf(text)).toEqual(['17:5 hosts[1].underlay_adress: unknown key']);
+    expect(problemsOf(text)).toEqual(['17:5 hosts[1].underlay_adress: unknown key (did you mean underlay_address?)']);
   });
 
   it('reports a wrong type at the value', () => {
@@ -102,7 +102,7 @@ describe('parseInventory', () => {
   it('refuses unknown groups and DNS names without an underlay address', () => {
     const text = VALID.replace('groups: [edge]', 'groups: [edgy]').replace('address: 10.210.0.13', 'address: node3.example.internal');
     expect(problemsOf(text)).toEqual([
-      "14:14 hosts[0].groups[0]: unknown group 'edgy' (defined: edge)",
+      "14:14 hosts[0].groups[0]: unknown group 'edgy' (did you mean edge? defined: edge)",
       '20:5 hosts[2]: underlay_address is required when address is a DNS name (tunnels are built to IPv4 addresses)',
     ]);
   });
@@ -114,5 +114,26 @@ describe('parseInventory', () => {
 
   it('reports YAML syntax errors with their position', () => {
     expect(problemsOf('hosts:\n  - name: a\n   bad: [\n')[0]).toMatch(/^3:1 \(syntax\): Sequence item without/);
+  });
+});
+
+describe('parseInventory: aliases', () => {
+  const mesh = 'mesh: {backend: ovs-gre, pool: 10.128.0.0/9, slice_prefix: 24}\n';
+
+  it('refuses an alias bomb quickly, with its position', () => {
+    // 2^40 leaves if expanded.
+    let bomb = 'vars:\n  l0: &l0 [lol, lol]\n';
+    for (let i = 1; i <= 40; i++) bomb += `  l${i}: &l${i} [*l${i - 1}, *l${i - 1}]\n`;
+    const started = performance.now();
+    expect(problemsOf(`${bomb}hosts:\n  - {name: a, address: 10.0.0.1}\n${mesh}`)).toEqual([
+      '3:12 (yaml): aliases here expand to too much data (more than 10000 expansions): write the values out',
+    ]);
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('accepts one alias per host on a large fleet', () => {
+    const hosts = Array.from({ length: 1_000 }, (_, i) => `  - {name: n${i}, address: 10.0.${Math.floor(i / 250)}.${(i % 250) + 1}, ssh: *ssh}\n`).join('');
+    const inventory = parseInventory(`ssh: &ssh {user: deploy, port: 2222}\nhosts:\n${hosts}${mesh}`, 'fleet.yaml');
+    expect(inventory.hosts.map((h) => h.ssh.port)).toEqual(Array.from({ length: 1_000 }, () => 2222));
   });
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure a Docker engine answers here, plus the tools the sandbox builds its images with.
-# Installs docker.io, debootstrap and busybox-static when missing and starts dockerd (no systemd
-# as PID 1 on these machines). Usage: sudo bash scripts/ensure-docker.sh   (same logic as src/sandbox/docker-engine.ts)
+# Makes sure a Docker engine answers here, plus the tools the sandbox builds its images with and
+# the ones the unit tests run for real in network namespaces (Open vSwitch, ethtool). Installs
+# docker.io, debootstrap, busybox-static, openvswitch-switch and ethtool when missing and starts
+# dockerd (no systemd as PID 1 on these machines). Usage: sudo bash scripts/ensure-docker.sh   (same logic as src/sandbox/docker-engine.ts)
 set -euo pipefail
 
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -24,6 +25,9 @@ command -v dockerd >/dev/null || missing+=(docker.io)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 # The probe image needs the static build: a plain busybox would lack its libraries inside the image.
 dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+# The l2_uplink script tests run private ovsdb-server/ovs-vswitchd daemons; nothing starts the service.
+command -v ovs-vswitchd >/dev/null || missing+=(openvswitch-switch)
+command -v ethtool >/dev/null || missing+=(ethtool)
 if ((${#missing[@]} > 0)); then
   log "installing ${missing[*]}"
   apt-get update -q

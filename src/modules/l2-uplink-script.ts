@@ -130,33 +130,13 @@ apply() {
   [ "$(mac_of "$DOCKER_BRIDGE")" = "$mac" ] || ip link set dev "$DOCKER_BRIDGE" address "$mac"
   ip link set dev "$DOCKER_BRIDGE" up
   ip link set dev "$NIC" up
-  if tagged; then join_vlan; fi
+  if tagged; then veth_into_ovs tag="$VLAN"; fi
   # A bridge without ADDRESS holds Docker's own (172.17.0.1/16), which goes once the NIC's are on it.
   stale=""
   holds "$DOCKER_BRIDGE" "$ADDRESS" || for a in $(addrs "$DOCKER_BRIDGE"); do holds "$NIC" "$a" || stale="$stale $a"; done
   uplink
   for a in $stale; do ip addr del "$a" dev "$DOCKER_BRIDGE"; done
   holds "$DOCKER_BRIDGE" "$ADDRESS" || ip addr add "$ADDRESS" dev "$DOCKER_BRIDGE"
-}
-
-join_vlan() {
-  created=0
-  exists "$VETH_BR" || { ip link add name "$VETH_BR" mtu "$MTU" type veth peer name "$VETH_OVS" mtu "$MTU"; created=1; }
-  ip link set dev "$VETH_BR" mtu "$MTU"
-  ip link set dev "$VETH_OVS" mtu "$MTU"
-  ip link set dev "$VETH_BR" master "$DOCKER_BRIDGE"
-  ip link set dev "$VETH_BR" up
-  ip link set dev "$VETH_OVS" up
-  if [ "$TX_OFF" = 1 ] && command -v ethtool >/dev/null 2>&1; then
-    # The OVS userspace datapath reads frames off the veth as they are; with TX checksum
-    # offload the kernel leaves TCP checksums unfinished and the far end drops every segment.
-    ethtool -K "$VETH_BR" tx off >/dev/null
-  fi
-  # A port whose device was gone (after a reboot) stays unopened until it is added again.
-  if [ $created = 1 ] || [ "$(ovs-vsctl get interface "$VETH_OVS" ofport 2>/dev/null)" = "-1" ]; then
-    ovs-vsctl --if-exists del-port "$OVS_BRIDGE" "$VETH_OVS"
-  fi
-  ovs-vsctl --may-exist add-port "$OVS_BRIDGE" "$VETH_OVS" -- set port "$VETH_OVS" tag="$VLAN"
 }
 
 remains() {

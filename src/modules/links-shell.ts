@@ -18,6 +18,32 @@ routes_of() { ip -4 route show dev "$1" 2>/dev/null | grep -v ' proto kernel ' |
 put_routes() { echo "$2" | while read -r r; do [ -z "$r" ] || ip route replace $r dev "$1" || exit 1; done; }
 # For tests: MESHCTL_FAIL_POINT=NAME makes the step of that name fail.
 fail_point() { [ "\${MESHCTL_FAIL_POINT:-}" != "$1" ]; }
+# veth_into_ovs [PORT_SETTING]: the veth pair VETH_BR (in DOCKER_BRIDGE) - VETH_OVS (a port of
+# OVS_BRIDGE, with PORT_SETTING such as tag=100), both ends at MTU and up; from the script's settings.
+veth_into_ovs() {
+  created=0
+  exists "$VETH_BR" || { ip link add name "$VETH_BR" mtu "$MTU" type veth peer name "$VETH_OVS" mtu "$MTU"; created=1; }
+  ip link set dev "$VETH_BR" mtu "$MTU"
+  ip link set dev "$VETH_OVS" mtu "$MTU"
+  ip link set dev "$VETH_BR" master "$DOCKER_BRIDGE"
+  ip link set dev "$VETH_BR" up
+  ip link set dev "$VETH_OVS" up
+  if [ "$TX_OFF" = 1 ] && command -v ethtool >/dev/null 2>&1; then
+    # The OVS userspace datapath reads frames off the veth as they are; with TX checksum
+    # offload the kernel leaves TCP checksums unfinished, the far end gets them so, and drops
+    # every TCP segment while ping still works.
+    ethtool -K "$VETH_BR" tx off >/dev/null
+  fi
+  # A port whose device was gone (after a reboot) stays unopened until it is added again.
+  if [ $created = 1 ] || [ "$(ovs-vsctl get interface "$VETH_OVS" ofport 2>/dev/null)" = "-1" ]; then
+    ovs-vsctl --if-exists del-port "$OVS_BRIDGE" "$VETH_OVS"
+  fi
+  if [ -n "\${1:-}" ]; then
+    ovs-vsctl --may-exist add-port "$OVS_BRIDGE" "$VETH_OVS" -- set port "$VETH_OVS" "$1"
+  else
+    ovs-vsctl --may-exist add-port "$OVS_BRIDGE" "$VETH_OVS"
+  fi
+}
 # move_ip FROM TO: FROM's addresses and routes (the default route too) onto TO as one step. If a
 # part fails, FROM gets back all it had, so a host reached through FROM is not cut off half way.
 move_ip() {

@@ -80,24 +80,7 @@ apply() {
   [ "$(addrs "$DOCKER_BRIDGE")" = "$ADDRESS" ] || ip addr add "$ADDRESS" dev "$DOCKER_BRIDGE"
   ip link set dev "$DOCKER_BRIDGE" up
   for r in $ROUTES; do ip route replace "$r" dev "$DOCKER_BRIDGE"; done
-  created=0
-  exists "$VETH_BR" || { ip link add "$VETH_BR" mtu "$MTU" type veth peer name "$VETH_OVS" mtu "$MTU"; created=1; }
-  ip link set dev "$VETH_BR" mtu "$MTU"
-  ip link set dev "$VETH_OVS" mtu "$MTU"
-  ip link set dev "$VETH_BR" master "$DOCKER_BRIDGE"
-  ip link set dev "$VETH_BR" up
-  ip link set dev "$VETH_OVS" up
-  if [ "$TX_OFF" = 1 ] && command -v ethtool >/dev/null 2>&1; then
-    # The OVS userspace datapath reads frames off the veth as they are; with TX checksum
-    # offload the kernel leaves TCP checksums unfinished, the tunnel carries them so, and the
-    # peer drops every TCP segment while ping still works.
-    ethtool -K "$VETH_BR" tx off >/dev/null
-  fi
-  # A port whose device was gone (after a reboot) stays unopened until it is added again.
-  if [ $created = 1 ] || [ "$(ovs-vsctl get interface "$VETH_OVS" ofport 2>/dev/null)" = "-1" ]; then
-    ovs-vsctl --if-exists del-port "$OVS_BRIDGE" "$VETH_OVS"
-  fi
-  ovs-vsctl --may-exist add-port "$OVS_BRIDGE" "$VETH_OVS"
+  veth_into_ovs
 }
 
 remains() {

@@ -2,7 +2,7 @@
 // grid coloured by result, the round trip or the failing probe in each cell, the full problem in
 // its tooltip. Inline CSS only and a policy that forbids loading anything, so the page opens
 // anywhere, offline. Example: renderMatrixHtml({ hosts, pairs, mtu: 1462, measuredAt: new Date() }).
-import { failedProbes, formatThroughput, verdictLine, type FailedProbe, type GatewayResult, type PairResult } from './matrix.js';
+import { failedProbes, formatThroughput, matrixJson, verdictLine, type FailedProbe, type GatewayResult, type PairResult } from './matrix.js';
 import { BULK_BYTES, TRANSFER_TIMEOUT_S } from './throughput.js';
 
 export interface MatrixPage {
@@ -134,7 +134,7 @@ export function renderMatrixHtml(page: MatrixPage): string {
   const size = cellSize(hosts.length, withThroughput);
   const roomy = hosts.length <= 12;
   const verdict = verdictLine(pairs, mtu, gateway);
-  const ok = verdict.startsWith('Verdict: OK');
+  const { ok } = matrixJson(pairs, gateway);
   const failing = pairs.filter((p) => !p.ok);
   const measured = page.measuredAt.toISOString();
 

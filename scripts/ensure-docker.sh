@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers here, plus the tools the sandbox builds its images with and
-# the ones the unit tests run for real in network namespaces (Open vSwitch, ethtool). Installs
-# docker.io, debootstrap, busybox-static, openvswitch-switch and ethtool when missing and starts
+# the ones the unit tests run for real (Open vSwitch and ethtool in network namespaces, Chromium
+# for the HTML matrix). Installs docker.io, debootstrap, busybox-static, openvswitch-switch,
+# ethtool and chromium when missing and starts
 # dockerd (no systemd as PID 1 on these machines). Usage: sudo bash scripts/ensure-docker.sh   (same logic as src/sandbox/docker-engine.ts)
 set -euo pipefail
 
@@ -28,6 +29,8 @@ dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 # The l2_uplink script tests run private ovsdb-server/ovs-vswitchd daemons; nothing starts the service.
 command -v ovs-vswitchd >/dev/null || missing+=(openvswitch-switch)
 command -v ethtool >/dev/null || missing+=(ethtool)
+# The HTML ping-matrix test renders the page in headless Chromium and reads the screenshot.
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
 if ((${#missing[@]} > 0)); then
   log "installing ${missing[*]}"
   apt-get update -q

@@ -90,11 +90,14 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .command('ping-matrix')
     .description('probe every ordered pair of hosts: ICMP, TCP, and a full-MTU ping')
     .addOption(inventoryOption())
-    .addOption(forksOption())
+    // The probes mostly wait on the network, so every host of a large mesh probes at once by default.
+    .addOption(forksOption().default(50))
     .option('--json', 'print the result as one JSON object', false)
     .addOption(new Option('--timeout <seconds>', 'how long to wait for the mesh to settle').argParser(positiveInt).default(120))
     .option('--keep-probes', 'leave the probe containers running', false)
-    .action(async (opts: { inventory: string; forks: number; json: boolean; timeout: number; keepProbes: boolean }) => {
+    .option('--throughput', 'also time a 4 MiB TCP transfer per pair (MB/s in the matrix)', false)
+    .option('--html <file>', 'also write the matrix as a self-contained HTML page')
+    .action(async (opts: { inventory: string; forks: number; json: boolean; timeout: number; keepProbes: boolean; throughput: boolean; html?: string }) => {
       const { verifyPingMatrix } = await import('../commands/verify.js');
       setExit(await verifyPingMatrix(opts, output));
     });

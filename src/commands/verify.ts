@@ -1,17 +1,23 @@
 // `meshctl verify ping-matrix`: a probe on every host, three probes for every ordered pair,
-// retried until the mesh settles or the timeout passes; prints the matrix and a verdict.
+// retried until the mesh settles or the timeout passes, then (--throughput) a timed bulk
+// transfer per pair; prints the matrix and a verdict, and (--html) writes it as a page.
+import { constants } from 'node:fs';
+import { access, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, MeshctlError } from '../errors.js';
+import { ExitCode, MeshctlError, UsageError } from '../errors.js';
 import { mapLimit } from '../engine/map-limit.js';
 import { describeUnreachable, withSessions } from '../engine/sessions.js';
 import { rangeContains } from '../network/ipv4.js';
 import { pingPayloadFor } from '../network/mtu.js';
 import type { MeshPlan } from '../network/plan.js';
 import type { Connection, ExecResult } from '../transport/connection.js';
-import { formatMatrix, matrixJson, type GatewayResult, type PairResult } from '../verify/matrix.js';
+import { renderMatrixHtml } from '../verify/html.js';
+import { formatHostRound, formatMatrix, formatThroughputRound, matrixJson, type GatewayResult, type PairResult } from '../verify/matrix.js';
 import { gatewayProbeScript, pairProbeScript, parseGatewayProbe, parsePairProbes, type PairProbe } from '../verify/pair-probe.js';
 import { ensureProbeImage } from '../verify/probe-image.js';
 import { PROBE_CONTAINER, removeProbe, startProbe, type Probe } from '../verify/probes.js';
+import { BULK_BYTES, parseThroughputProbes, throughputProbeScript, TRANSFER_TIMEOUT_S, transferMbps, transferOrder, type Transfer } from '../verify/throughput.js';
 import type { Output } from '../output.js';
 import { loadContext } from './context.js';
 
@@ -23,12 +29,17 @@ export interface VerifyOptions {
   keepProbes: boolean;
   /** How many hosts start probes, or probe their peers, at once. */
   forks: number;
+  /** Also time a bulk transfer per pair (MB/s in every output). */
+  throughput?: boolean;
+  /** Write the matrix as a self-contained HTML page to this file. */
+  html?: string;
 }
 
 const RETRY_PAUSE_MS = 2000;
 
 export async function verifyPingMatrix(options: VerifyOptions, output: Output): Promise<number> {
   const { inventory, plan, connect } = await loadContext(options.inventory);
+  if (options.html !== undefined) await checkWritable(options.html);
   const names = inventory.hosts.map((h) => h.name);
   const gatewayAddress = inventory.backend.gateway?.(inventory.mesh as never);
   const log = (line: string): void => {
@@ -37,9 +48,10 @@ export async function verifyPingMatrix(options: VerifyOptions, output: Output): 
 
   const { forks } = options;
   const outcome = await withSessions(inventory.hosts, connect, { forks }, async (connections) => {
-    const probes = await startProbes(connections, forks, log);
+    const probes = await startProbes(connections, { forks, bulk: options.throughput === true }, log);
     try {
       const pairs = await probeUntilSettled(names, connections, probes, plan, { timeoutMs: options.timeout * 1000, forks }, log);
+      if (options.throughput === true) await measureThroughput(names, connections, probes, pairs, forks, log);
       const gateway = gatewayAddress === undefined
         ? undefined
         : await probeGateway(names, connections, probes, gatewayAddress, { timeoutMs: options.timeout * 1000, forks }, log);
@@ -55,16 +67,45 @@ export async function verifyPingMatrix(options: VerifyOptions, output: Output): 
   const { pairs, gateway } = outcome.value;
   if (options.json) output.out(JSON.stringify(matrixJson(pairs, gateway)));
   else output.out(formatMatrix(names, pairs, plan.mtu, gateway));
+  if (options.html !== undefined) {
+    const page = renderMatrixHtml({ hosts: names, pairs, mtu: plan.mtu, backend: inventory.backend.name, measuredAt: new Date(), ...(gateway === undefined ? {} : { gateway }) });
+    await writeFileAtomically(options.html, page);
+    log(`wrote the matrix page to ${options.html}`);
+  }
   return matrixJson(pairs, gateway).ok ? ExitCode.ok : ExitCode.hostFailed;
+}
+
+/** Fails before any host is touched when the page could not be written where asked. */
+async function checkWritable(file: string): Promise<void> {
+  const dir = dirname(resolve(file));
+  await access(dir, constants.W_OK).catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(`--html ${file}: cannot write in ${dir} (${error.code ?? error.message})`);
+  });
+}
+
+/** Readers (a browser reloading the page) see the old page or the new one, never half of one. */
+async function writeFileAtomically(file: string, text: string): Promise<void> {
+  const temporary = `${file}.tmp-${process.pid}`;
+  try {
+    await writeFile(temporary, text);
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new UsageError(`--html ${file}: cannot write the page: ${(error as Error).message}`);
+  }
 }
 
 type ProbeOrProblem = Probe | { host: string; problem: string };
 
-async function startProbes(connections: Map<string, Connection>, forks: number, log: (line: string) => void): Promise<Map<string, ProbeOrProblem>> {
+async function startProbes(
+  connections: Map<string, Connection>,
+  { forks, bulk }: { forks: number; bulk: boolean },
+  log: (line: string) => void,
+): Promise<Map<string, ProbeOrProblem>> {
   const entries = await mapLimit([...connections], forks, async ([name, conn]): Promise<[string, ProbeOrProblem]> => {
     try {
       if ((await ensureProbeImage(conn)) === 'built') log(`${name}: built the probe image`);
-      return [name, await startProbe(conn)];
+      return [name, await startProbe(conn, { bulk })];
     } catch (error) {
       if (!(error instanceof MeshctlError)) throw error;
       return [name, { host: name, problem: error.message }];
@@ -99,8 +140,8 @@ async function probeUntilSettled(
     names
       .filter((to) => to !== from)
       .map((to) => {
-        const problem = problems.get(from) ?? problems.get(to) ?? 'not probed yet';
-        return { from, to, ok: false, rtt_ms: null, tcp_ok: false, mtu_ok: false, problem };
+        const problem = problems.get(from) ?? problems.get(to);
+        return { from, to, ok: false, rtt_ms: null, tcp_ok: false, mtu_ok: false, probed: problem === undefined, problem: problem ?? 'not probed yet' };
       }),
   );
   const probeable = (pair: PairResult): boolean => problems.get(pair.from) === undefined && problems.get(pair.to) === undefined;
@@ -122,6 +163,7 @@ async function probeUntilSettled(
       const ran = await conn.exec(['docker', 'exec', PROBE_CONTAINER, 'sh', '-c', script]);
       const measured = parsePairProbes(ran.stdout);
       for (const [address, pair] of targets) recordProbe(pair, address, measured.get(address), ran, plan.mtu);
+      log(formatHostRound(round, from, fromHere));
     });
   }
   return pairs;
@@ -138,8 +180,8 @@ async function probeGateway(
 ): Promise<GatewayResult> {
   const hosts: GatewayResult['hosts'] = names.map((host) => {
     const probe = probes.get(host);
-    const problem = probe === undefined ? 'no probe was started' : 'problem' in probe ? probe.problem : 'not probed yet';
-    return { host, ok: false, rtt_ms: null, problem };
+    const problem = probe === undefined ? 'no probe was started' : 'problem' in probe ? probe.problem : undefined;
+    return { host, ok: false, rtt_ms: null, probed: problem === undefined, problem: problem ?? 'not probed yet' };
   });
   const deadline = Date.now() + timeoutMs;
   for (let round = 1; ; round++) {
@@ -162,6 +204,47 @@ async function probeGateway(
     });
   }
   return { address, hosts };
+}
+
+/**
+ * Each host fetches the bulk file from every peer it passed the probes with, one peer after
+ * another (all hosts at once), once: a stalled transfer fails its pair.
+ */
+async function measureThroughput(
+  names: readonly string[],
+  connections: Map<string, Connection>,
+  probes: Map<string, ProbeOrProblem>,
+  pairs: PairResult[],
+  forks: number,
+  log: (line: string) => void,
+): Promise<void> {
+  for (const pair of pairs) pair.throughput_mbps = null;
+  await mapLimit(names, forks, async (from) => {
+    const conn = connections.get(from);
+    const passing = new Map(pairs.filter((pair) => pair.from === from && pair.ok).map((pair) => [pair.to, pair]));
+    const ordered = transferOrder(names, from).flatMap((to) => passing.get(to) ?? []);
+    if (ordered.length === 0 || conn === undefined) return;
+    const targets = new Map(ordered.map((pair) => [(probes.get(pair.to) as Probe).address, pair]));
+    const script = throughputProbeScript([...targets.keys()]);
+    // Every transfer may use its whole timeout; the margin covers starting the tools.
+    const timeoutMs = (targets.size * (TRANSFER_TIMEOUT_S + 1) + 30) * 1000;
+    const ran = await conn.exec(['docker', 'exec', PROBE_CONTAINER, 'sh', '-c', script], { timeoutMs });
+    const measured = parseThroughputProbes(ran.stdout);
+    for (const [address, pair] of targets) recordTransfer(pair, address, measured.get(address), ran);
+    log(formatThroughputRound(from, ordered));
+  });
+}
+
+function recordTransfer(pair: PairResult, address: string, transfer: Transfer | undefined, ran: ExecResult): void {
+  const mbps = transferMbps(transfer);
+  if (mbps !== undefined) {
+    pair.throughput_mbps = Math.round(mbps * 100) / 100;
+    return;
+  }
+  pair.ok = false;
+  pair.problem = transfer === undefined
+    ? `no timing from the throughput probe (${address}): ${ran.stderr.trim() || "no THROUGHPUT line (has the probe's busybox no ts?)"}`
+    : `bulk TCP transfer got ${transfer.bytes} of ${BULK_BYTES} bytes in ${transfer.seconds.toFixed(1)} s (limit ${TRANSFER_TIMEOUT_S} s) (${address})`;
 }
 
 function recordProbe(pair: PairResult, address: string, m: PairProbe | undefined, ran: ExecResult, mtu: number): void {

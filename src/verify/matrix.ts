@@ -7,6 +7,10 @@ export interface PairResult {
   rtt_ms: number | null;
   tcp_ok: boolean;
   mtu_ok: boolean;
+  /** Only with --throughput: MB/s (10^6 bytes per second) of the bulk transfer, null when it did not complete or was not tried. */
+  throughput_mbps?: number | null;
+  /** False when either end has no usable probe, so the pair was never tried (not part of the JSON contract). */
+  probed: boolean;
   /** Why the pair failed (not part of the JSON contract). */
   problem?: string;
 }
@@ -14,19 +18,35 @@ export interface PairResult {
 /** Each host's containers reaching an address outside the mesh (the outside router of a flat L2). */
 export interface GatewayResult {
   address: string;
-  hosts: { host: string; ok: boolean; rtt_ms: number | null; problem?: string }[];
+  /** `probed` is false when the host has no usable probe (not part of the JSON contract, nor is `problem`). */
+  hosts: { host: string; ok: boolean; rtt_ms: number | null; probed: boolean; problem?: string }[];
 }
 
 export interface MatrixJson {
   ok: boolean;
-  pairs: Omit<PairResult, 'problem'>[];
+  pairs: Omit<PairResult, 'problem' | 'probed'>[];
   gateway?: { address: string; hosts: { host: string; ok: boolean; rtt_ms: number | null }[] };
+}
+
+/** The probes a pair failed, the most basic first; a pair whose three probes passed can still fail its transfer. */
+export type FailedProbe = 'icmp' | 'tcp' | 'mtu' | 'throughput';
+
+export function failedProbes(pair: PairResult): FailedProbe[] {
+  if (pair.ok) return [];
+  const failed: FailedProbe[] = [];
+  if (pair.rtt_ms === null) failed.push('icmp');
+  if (!pair.tcp_ok) failed.push('tcp');
+  if (!pair.mtu_ok) failed.push('mtu');
+  if (failed.length === 0 && pair.throughput_mbps === null) failed.push('throughput');
+  return failed;
 }
 
 export function matrixJson(pairs: readonly PairResult[], gateway?: GatewayResult): MatrixJson {
   const json: MatrixJson = {
-    ok: pairs.length > 0 && pairs.every((p) => p.ok) && (gateway?.hosts.every((h) => h.ok) ?? true),
-    pairs: pairs.map(({ from, to, ok, rtt_ms, tcp_ok, mtu_ok }) => ({ from, to, ok, rtt_ms, tcp_ok, mtu_ok })),
+    ok: matrixOk(pairs, gateway),
+    pairs: pairs.map(({ from, to, ok, rtt_ms, tcp_ok, mtu_ok, throughput_mbps }) =>
+      throughput_mbps === undefined ? { from, to, ok, rtt_ms, tcp_ok, mtu_ok } : { from, to, ok, rtt_ms, tcp_ok, mtu_ok, throughput_mbps },
+    ),
   };
   if (gateway !== undefined) {
     json.gateway = { address: gateway.address, hosts: gateway.hosts.map(({ host, ok, rtt_ms }) => ({ host, ok, rtt_ms })) };
@@ -34,33 +54,84 @@ export function matrixJson(pairs: readonly PairResult[], gateway?: GatewayResult
   return json;
 }
 
+function matrixOk(pairs: readonly PairResult[], gateway?: GatewayResult): boolean {
+  return pairs.length > 0 && pairs.every((p) => p.ok) && (gateway?.hosts.every((h) => h.ok) ?? true);
+}
+
+/** `0.18ms`-style round-trip time as the matrix prints it. */
+export function formatRtt(ms: number): string {
+  return `${ms.toFixed(2)}ms`;
+}
+
+/** MB/s with about three significant digits: 1234, 812, 45.6, 3.21. */
+export function formatThroughput(mbps: number): string {
+  return mbps >= 100 ? mbps.toFixed(0) : mbps >= 10 ? mbps.toFixed(1) : mbps.toFixed(2);
+}
+
 function cell(pair: PairResult | undefined): string {
   if (pair === undefined) return '·';
-  if (pair.ok) return `✓ ${pair.rtt_ms === null ? '' : `${pair.rtt_ms.toFixed(2)}ms`}`.trimEnd();
-  const failed = [pair.rtt_ms === null ? 'icmp' : '', pair.tcp_ok ? '' : 'tcp', pair.mtu_ok ? '' : 'mtu'].filter(Boolean);
-  return `✗ ${failed.join(',')}`;
+  if (pair.ok) return `✓ ${pair.rtt_ms === null ? '' : formatRtt(pair.rtt_ms)}`.trimEnd();
+  return `✗ ${failedProbes(pair).join(',')}`;
+}
+
+function throughputCell(pair: PairResult | undefined): string {
+  if (pair?.throughput_mbps === undefined) return '·';
+  return pair.throughput_mbps === null ? '✗' : formatThroughput(pair.throughput_mbps);
+}
+
+const LISTED_FAILURES = 5;
+
+/** One host's round as it finishes (stderr while the matrix is measured): `node2: 1/2 peers pass; failing: node1 (tcp)`. */
+export function formatHostRound(round: number, from: string, probed: readonly PairResult[]): string {
+  const failing = probed.filter((p) => !p.ok);
+  const head = `${round > 1 ? `round ${round}: ` : ''}${from}: ${probed.length - failing.length}/${probed.length} peers pass`;
+  if (failing.length === 0) return head;
+  const listed = failing.slice(0, LISTED_FAILURES).map((p) => `${p.to} (${failedProbes(p).join(',')})`);
+  return `${head}; failing: ${listed.join(', ')}${failing.length > LISTED_FAILURES ? `, and ${failing.length - LISTED_FAILURES} more` : ''}`;
+}
+
+/** One host's bulk transfers as they finish: `node1: bulk transfers to 2 peers, 112–240 MB/s; stalled: node3`. */
+export function formatThroughputRound(from: string, measured: readonly PairResult[]): string {
+  const rates = measured.flatMap((p) => (typeof p.throughput_mbps === 'number' ? [p.throughput_mbps] : []));
+  const stalled = measured.filter((p) => typeof p.throughput_mbps !== 'number').map((p) => p.to);
+  const range = rates.length === 0 ? '' : `, ${formatThroughput(Math.min(...rates))}–${formatThroughput(Math.max(...rates))} MB/s`;
+  const listed = stalled.slice(0, LISTED_FAILURES).join(', ') + (stalled.length > LISTED_FAILURES ? `, and ${stalled.length - LISTED_FAILURES} more` : '');
+  return `${from}: bulk transfers to ${measured.length} peer${measured.length === 1 ? '' : 's'}${range}${stalled.length === 0 ? '' : `; stalled: ${listed}`}`;
+}
+
+/** The one-line verdict, the same words in the text and the HTML page. */
+export function verdictLine(pairs: readonly PairResult[], mtu: number, gateway?: GatewayResult): string {
+  const failed = pairs.filter((p) => !p.ok).length;
+  const lost = gateway?.hosts.filter((h) => !h.ok).length ?? 0;
+  if (matrixOk(pairs, gateway)) {
+    const reach = gateway === undefined ? '' : `; every host's containers reach the gateway ${gateway.address}`;
+    const transfer = pairs.some((p) => p.throughput_mbps !== undefined) ? ' and a timed bulk transfer' : '';
+    return `Verdict: OK: ${pairs.length}/${pairs.length} pairs pass ICMP, TCP and ${mtu}-byte don't-fragment probes${transfer}${reach}.`;
+  }
+  return `Verdict: FAILED: ${failed}/${pairs.length} pairs broken${gateway === undefined ? '' : `, ${lost} host(s) cannot reach the gateway`}.`;
+}
+
+function table(hosts: readonly string[], corner: string, text: (from: string, to: string) => string): string[] {
+  const rows = hosts.map((from) => [from, ...hosts.map((to) => (from === to ? '—' : text(from, to)))]);
+  const header = [corner, ...hosts];
+  const widths = header.map((_, col) => Math.max(...[header, ...rows].map((row) => [...(row[col] ?? '')].length)));
+  const line = (row: string[]): string => row.map((t, col) => t + ' '.repeat((widths[col] ?? 0) - [...t].length)).join('  ');
+  return [line(header), ...rows.map(line)];
 }
 
 export function formatMatrix(hosts: readonly string[], pairs: readonly PairResult[], mtu: number, gateway?: GatewayResult): string {
   const byPair = new Map(pairs.map((p) => [`${p.from}\u0000${p.to}`, p]));
-  const rows = hosts.map((from) => [from, ...hosts.map((to) => (from === to ? '—' : cell(byPair.get(`${from}\u0000${to}`))))]);
-  const header = ['from \\ to', ...hosts];
-  const widths = header.map((_, col) => Math.max(...[header, ...rows].map((row) => [...(row[col] ?? '')].length)));
-  const line = (row: string[]): string => row.map((text, col) => text + ' '.repeat((widths[col] ?? 0) - [...text].length)).join('  ');
-  const failed = pairs.filter((p) => !p.ok);
-  const out = [line(header), ...rows.map(line), ''];
-  for (const pair of failed) out.push(`✗ ${pair.from} → ${pair.to}: ${pair.problem ?? 'failed'}`);
-  const lost = gateway?.hosts.filter((h) => !h.ok) ?? [];
-  if (gateway !== undefined) {
-    const cells = gateway.hosts.map((h) => `${h.host} ${h.ok ? `✓ ${h.rtt_ms === null ? '' : `${h.rtt_ms.toFixed(2)}ms`}`.trimEnd() : '✗'}`);
-    out.push(`gateway ${gateway.address}: ${cells.join(', ')}`);
-    for (const h of lost) out.push(`✗ ${h.host} → gateway ${gateway.address}: ${h.problem ?? 'failed'}`);
+  const pairOf = (from: string, to: string): PairResult | undefined => byPair.get(`${from}\u0000${to}`);
+  const out = [...table(hosts, 'from \\ to', (from, to) => cell(pairOf(from, to))), ''];
+  if (pairs.some((p) => p.throughput_mbps !== undefined)) {
+    out.push(...table(hosts, 'MB/s', (from, to) => throughputCell(pairOf(from, to))), '');
   }
-  const reach = gateway === undefined ? '' : `; every host's containers reach the gateway ${gateway.address}`;
-  out.push(
-    failed.length === 0 && pairs.length > 0 && lost.length === 0
-      ? `Verdict: OK: ${pairs.length}/${pairs.length} pairs pass ICMP, TCP and ${mtu}-byte don't-fragment probes${reach}.`
-      : `Verdict: FAILED: ${failed.length}/${pairs.length} pairs broken${gateway === undefined ? '' : `, ${lost.length} host(s) cannot reach the gateway`}.`,
-  );
+  for (const pair of pairs.filter((p) => !p.ok)) out.push(`✗ ${pair.from} → ${pair.to}: ${pair.problem ?? 'failed'}`);
+  if (gateway !== undefined) {
+    const cells = gateway.hosts.map((h) => `${h.host} ${h.ok ? `✓ ${h.rtt_ms === null ? '' : formatRtt(h.rtt_ms)}`.trimEnd() : '✗'}`);
+    out.push(`gateway ${gateway.address}: ${cells.join(', ')}`);
+    for (const h of gateway.hosts.filter((h) => !h.ok)) out.push(`✗ ${h.host} → gateway ${gateway.address}: ${h.problem ?? 'failed'}`);
+  }
+  out.push(verdictLine(pairs, mtu, gateway));
   return out.join('\n');
 }

@@ -9,7 +9,7 @@ import { shellJoin, shellQuote } from '../transport/quote.js';
 import { isStaticElf64 } from './elf.js';
 
 const ROOTFS = '/var/lib/meshctl/probe-rootfs';
-const APPLETS = ['sh', 'ping', 'wget', 'timeout', 'wc', 'sed', 'httpd', 'head', 'mkdir', 'cat', 'sleep', 'ip', 'echo', 'printf'];
+const APPLETS = ['sh', 'ping', 'wget', 'timeout', 'wc', 'sed', 'httpd', 'head', 'mkdir', 'cat', 'sleep', 'ip', 'echo', 'printf', 'ts'];
 /** Tagged by its recipe, so a host holding an older probe gets the new one built beside it. */
 export const PROBE_IMAGE = `meshctl-probe:${createHash('sha256').update(APPLETS.join(' ')).digest('hex').slice(0, 12)}`;
 /** Where a static busybox is looked for on this machine (Debian's busybox-static). */

@@ -4,6 +4,7 @@ import { isIPv4 } from '../network/ipv4.js';
 import type { Connection } from '../transport/connection.js';
 import { BLOB_BYTES, PROBE_PORT } from './pair-probe.js';
 import { PROBE_IMAGE } from './probe-image.js';
+import { BULK_BYTES, BULK_PATH } from './throughput.js';
 
 export const PROBE_CONTAINER = 'meshctl-probe';
 
@@ -14,9 +15,11 @@ export interface Probe {
   mtu: number;
 }
 
-export async function startProbe(conn: Connection): Promise<Probe> {
+/** Starts the probe, serving /blob, and /bulk too when `bulk` (the throughput probe: a few MB in the container's layer). */
+export async function startProbe(conn: Connection, { bulk = false }: { bulk?: boolean } = {}): Promise<Probe> {
   await conn.exec(['docker', 'rm', '-f', PROBE_CONTAINER]);
-  const serve = `mkdir -p /www && head -c ${BLOB_BYTES} /dev/zero > /www/blob && exec httpd -f -p ${PROBE_PORT} -h /www`;
+  const files = [`head -c ${BLOB_BYTES} /dev/zero > /www/blob`, ...(bulk ? [`head -c ${BULK_BYTES} /dev/zero > /www${BULK_PATH}`] : [])];
+  const serve = ['mkdir -p /www', ...files, `exec httpd -f -p ${PROBE_PORT} -h /www`].join(' && ');
   const started = await conn.exec([
     'docker', 'run', '-d', '--name', PROBE_CONTAINER, '--label', 'meshctl.probe=1', PROBE_IMAGE, '/bin/sh', '-c', serve,
   ]);

@@ -96,8 +96,8 @@ shift; exec "$@"
 
 describe('matrix', () => {
   const pairs: PairResult[] = [
-    { from: 'a', to: 'b', ok: true, rtt_ms: 0.5, tcp_ok: true, mtu_ok: true },
-    { from: 'b', to: 'a', ok: false, rtt_ms: 0.7, tcp_ok: true, mtu_ok: false, problem: '1462-byte DF ping lost' },
+    { from: 'a', to: 'b', ok: true, rtt_ms: 0.5, tcp_ok: true, mtu_ok: true, probed: true },
+    { from: 'b', to: 'a', ok: false, rtt_ms: 0.7, tcp_ok: true, mtu_ok: false, probed: true, problem: '1462-byte DF ping lost' },
   ];
   it('prints a verdict that counts broken pairs', () => {
     const text = formatMatrix(['a', 'b'], pairs, 1462);

@@ -1,10 +1,10 @@
 // loadInventory checks what an inventory refers to outside itself (key files, known_hosts, sudo
 // password variables, the SSH agent) and reports each problem once, where it was written.
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/errors.js';
 import { loadInventory } from '../../../src/inventory/load.js';
@@ -23,11 +23,10 @@ const realHome = process.env['HOME'];
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'meshctl-references-'));
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
-  await writeFile(path.join(dir, 'id_ed25519'), pair.private, { mode: 0o600 });
-  await writeFile(path.join(dir, 'id_ed25519.pub'), pair.public);
-  const locked = ssh2.utils.generateKeyPairSync('ed25519', { passphrase: 'secret', cipher: 'aes256-ctr', rounds: 1 });
-  await writeFile(path.join(dir, 'locked'), locked.private, { mode: 0o600 });
+  // Keys as users make them, with ssh-keygen: ssh2's own generateKeyPairSync('ed25519') writes a
+  // key that neither ssh2 nor OpenSSH can read again about once in 170 tries.
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'id_ed25519')]);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'secret', '-f', path.join(dir, 'locked')]);
   await writeFile(path.join(dir, 'plain-file'), 'not a directory\n');
   // Only a socket's existence is checked: a listening one stands in for ssh-agent.
   const socket = path.join(dir, 'agent.sock');

@@ -95,6 +95,23 @@ export class TaskError extends MeshctlError {
   }
 }
 
+/** Another run held a host's run lock for longer than this run would wait. */
+export class HostLockedError extends MeshctlError {
+  constructor(
+    readonly host: string,
+    /** Who holds it, as that run wrote it: `meshctl pid N from HOST since T`. */
+    readonly holder: string,
+    readonly waitedSeconds: number,
+  ) {
+    super(`${host}: locked by ${holder} (waited ${waitedSeconds}s, --lock-timeout)`, ExitCode.hostFailed);
+  }
+
+  /** The message without the host's name. */
+  get detail(): string {
+    return `locked by ${this.holder} (waited ${this.waitedSeconds}s, --lock-timeout)`;
+  }
+}
+
 export class SandboxError extends MeshctlError {
   constructor(message: string) {
     super(message, ExitCode.sandbox);

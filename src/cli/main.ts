@@ -103,7 +103,7 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .command('exec')
     .description('run a command on hosts and show its output per host')
     .addOption(inventoryOption())
-    .option('-l, --limit <hosts>', 'comma-separated host names')
+    .option('-l, --limit <names>', 'only these hosts and groups (comma-separated)')
     .addOption(forksOption())
     .option('--become', 'run as root through sudo', false)
     .option('--json', 'print the results as one JSON object', false)

@@ -18,7 +18,7 @@ export interface ExecOptions {
 
 export async function execOnHosts(options: ExecOptions, output: Output): Promise<number> {
   const context = await loadContext(options.inventory);
-  const hosts = limitHosts(context.inventory.hosts, options.limit);
+  const hosts = limitHosts(context.inventory, options.limit);
   // One word is a shell command line as typed (`meshctl exec -- 'ip -br a | grep br0'`);
   // several words are an argv, each quoted.
   const single = options.command.length === 1 ? options.command[0] : undefined;

@@ -3,11 +3,18 @@
 
 export const ExitCode = {
   ok: 0,
-  /** A task failed on at least one host, or verification found a broken pair. */
+  /**
+   * A task failed on at least one host (every host was reached, the others ran to the end), a
+   * host stayed locked by another run past --lock-timeout, or verification found a broken pair.
+   */
   hostFailed: 1,
   /** Bad input: inventory, playbook or command-line flags. No host was touched. */
   badInput: 2,
-  /** A host could not be reached or refused us (connect, auth, host key). No host was touched. */
+  /**
+   * A host could not be reached or would not let meshctl in (connect, auth, host key, sudo), at
+   * the start or during the run; every other host was still run. Wins over hostFailed when both
+   * happen: the run cannot have converged a host it never reached.
+   */
   unreachable: 3,
   /** The local sandbox could not be set up (engine, image, containers). */
   sandbox: 4,
@@ -24,6 +31,11 @@ export class MeshctlError extends Error {
     super(message);
     this.name = new.target.name;
   }
+}
+
+/** An error's message without the host's name, for text that names the host already. */
+export function detailOf(error: MeshctlError): string {
+  return 'detail' in error && typeof error.detail === 'string' ? error.detail : error.message;
 }
 
 /** A problem at a place in an input file: `file:line:column field: message`. */
@@ -67,7 +79,8 @@ export class ConnectError extends MeshctlError {
   constructor(
     readonly host: string,
     readonly reason: ConnectFailure,
-    detail: string,
+    /** The message without the host's name. */
+    readonly detail: string,
   ) {
     super(`${host}: ${detail}`, ExitCode.unreachable);
   }
@@ -82,6 +95,11 @@ export class CommandTimeoutError extends MeshctlError {
   ) {
     super(`${host}: command timed out after ${timeoutMs / 1000}s: ${command}`, ExitCode.hostFailed);
   }
+
+  /** The message without the host's name. */
+  get detail(): string {
+    return `command timed out after ${this.timeoutMs / 1000}s: ${this.command}`;
+  }
 }
 
 /** A fact could not be gathered or parsed, or an operation's command failed. */
@@ -89,9 +107,27 @@ export class TaskError extends MeshctlError {
   constructor(
     readonly host: string,
     readonly task: string,
-    detail: string,
+    /** The message without the host's and the task's names. */
+    readonly detail: string,
   ) {
     super(`${host}: ${task}: ${detail}`, ExitCode.hostFailed);
+  }
+}
+
+/** Another run held a host's run lock for longer than this run would wait. */
+export class HostLockedError extends MeshctlError {
+  constructor(
+    readonly host: string,
+    /** Who holds it, as that run wrote it: `meshctl pid N from HOST since T`. */
+    readonly holder: string,
+    readonly waitedSeconds: number,
+  ) {
+    super(`${host}: locked by ${holder} (waited ${waitedSeconds}s, --lock-timeout)`, ExitCode.hostFailed);
+  }
+
+  /** The message without the host's name. */
+  get detail(): string {
+    return `locked by ${this.holder} (waited ${this.waitedSeconds}s, --lock-timeout)`;
   }
 }
 

@@ -39,6 +39,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function seconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of seconds, 0 or more');
+  return n;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -55,17 +61,22 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     new Option('-i, --inventory <file>', 'inventory file').default(DEFAULT_INVENTORY);
   const forksOption = (): Option =>
     new Option('-f, --forks <n>', 'how many hosts are worked on at once').argParser(positiveInt).default(10);
+  const limitOption = (more = ''): Option => new Option('-l, --limit <names>', `only these hosts and groups (comma-separated)${more}`);
+  const lockTimeoutOption = (): Option =>
+    new Option('--lock-timeout <seconds>', "how long to wait for hosts another meshctl run holds (their run lock)").argParser(seconds).default(300);
 
   program
     .command('up')
     .description('bring the mesh up on every host of the inventory (idempotent)')
     .argument('[inventory]', 'inventory file (same as -i)')
     .addOption(inventoryOption())
+    .addOption(limitOption('; their tunnels still reach every host'))
     .addOption(forksOption())
+    .addOption(lockTimeoutOption())
     .option('--check', 'show what would change, change nothing', false)
     .option('--json', 'print the result as one JSON object', false)
     .option('--playbook <file>', "run this playbook instead of the backend's")
-    .action(async (positional: string | undefined, opts: { inventory: string; forks: number; check: boolean; json: boolean; playbook?: string }) => {
+    .action(async (positional: string | undefined, opts: { inventory: string; limit?: string; forks: number; lockTimeout: number; check: boolean; json: boolean; playbook?: string }) => {
       const { converge } = await import('../commands/converge.js');
       setExit(await converge('up', { ...opts, inventory: positional ?? opts.inventory, purge: false }, output));
     });
@@ -75,12 +86,14 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .description('remove everything `up` made (packages stay unless --purge)')
     .argument('[inventory]', 'inventory file (same as -i)')
     .addOption(inventoryOption())
+    .addOption(limitOption('; the others keep their tunnels toward them'))
     .addOption(forksOption())
+    .addOption(lockTimeoutOption())
     .option('--purge', 'also remove the packages `up` installed', false)
     .option('--check', 'show what would change, change nothing', false)
     .option('--json', 'print the result as one JSON object', false)
     .option('--playbook <file>', "run this playbook instead of the backend's")
-    .action(async (positional: string | undefined, opts: { inventory: string; forks: number; purge: boolean; check: boolean; json: boolean; playbook?: string }) => {
+    .action(async (positional: string | undefined, opts: { inventory: string; limit?: string; forks: number; lockTimeout: number; purge: boolean; check: boolean; json: boolean; playbook?: string }) => {
       const { converge } = await import('../commands/converge.js');
       setExit(await converge('down', { ...opts, inventory: positional ?? opts.inventory }, output));
     });
@@ -106,12 +119,14 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .command('exec')
     .description('run a command on hosts and show its output per host')
     .addOption(inventoryOption())
-    .option('-l, --limit <hosts>', 'comma-separated host names')
+    .addOption(limitOption())
     .addOption(forksOption())
     .option('--become', 'run as root through sudo', false)
+    .option('--lock', "take each host's run lock first, as up and down do", false)
+    .addOption(lockTimeoutOption())
     .option('--json', 'print the results as one JSON object', false)
     .argument('<command...>', 'the command, after --')
-    .action(async (command: string[], opts: { inventory: string; limit?: string; forks: number; become: boolean; json: boolean }) => {
+    .action(async (command: string[], opts: { inventory: string; limit?: string; forks: number; become: boolean; lock: boolean; lockTimeout: number; json: boolean }) => {
       const { execOnHosts } = await import('../commands/exec.js');
       setExit(await execOnHosts({ ...opts, command }, output));
     });

@@ -1,5 +1,6 @@
 // What every host-facing command starts from: the validated inventory, its plan, and a way in.
 import { UsageError } from '../errors.js';
+import { didYouMean } from '../inventory/suggest.js';
 import { loadInventory } from '../inventory/load.js';
 import type { Host, Inventory } from '../inventory/types.js';
 import { planInventory } from '../inventory/plan.js';
@@ -40,13 +41,25 @@ function becomePasswords(hosts: readonly Host[], env: NodeJS.ProcessEnv): Map<st
   return passwords;
 }
 
-/** `--limit a,b`: the named hosts, in inventory order; unknown names are bad input. */
-export function limitHosts(hosts: readonly Host[], limit: string | undefined): Host[] {
+/**
+ * `--limit a,b`: the hosts named, and those in the groups named (from `groups:`), in inventory
+ * order. Unknown names are bad input, listed with the known ones; so is a limit that selects none.
+ */
+export function limitHosts(inventory: Pick<Inventory, 'hosts' | 'groups'>, limit: string | undefined): Host[] {
+  const { hosts } = inventory;
   if (limit === undefined) return [...hosts];
   const wanted = limit.split(',').map((name) => name.trim()).filter((name) => name !== '');
-  const unknown = wanted.filter((name) => !hosts.some((host) => host.name === name));
+  const groups = [...new Set([...inventory.groups, ...hosts.flatMap((host) => host.groups)])];
+  const hostNames = hosts.map((host) => host.name);
+  const unknown = wanted.filter((name) => !hostNames.includes(name) && !groups.includes(name));
   if (unknown.length > 0) {
-    throw new UsageError(`--limit: unknown host(s) ${unknown.join(', ')} (inventory has ${hosts.map((h) => h.name).join(', ')})`);
+    const guesses = unknown.map((name) => `${name}${didYouMean(name, [...hostNames, ...groups])}`);
+    const known = `hosts: ${hostNames.join(', ')}; groups: ${groups.length === 0 ? 'none' : groups.join(', ')}`;
+    throw new UsageError(`--limit: no host or group named ${guesses.join(', ')}; ${known}`);
   }
-  return hosts.filter((host) => wanted.includes(host.name));
+  const selected = hosts.filter((host) => wanted.includes(host.name) || host.groups.some((group) => wanted.includes(group)));
+  if (selected.length === 0) {
+    throw new UsageError(wanted.length === 0 ? '--limit: name at least one host or group' : `--limit ${wanted.join(',')}: no host is in ${wanted.length === 1 ? 'that group' : 'those groups'}`);
+  }
+  return selected;
 }

@@ -1,12 +1,21 @@
 // Per-host outcome of a run, the PLAY RECAP, what changed (for the live view, whose rows show only
-// the task each host is on), and the --json shape.
+// the task each host is on), the --json shape and the exit code. A host that could not be reached
+// or failed is named with the task and the reason; the others' outcome stands beside it.
+import { ExitCode } from '../errors.js';
 import type { TaskResult } from './apply.js';
+import type { PlaybookAction } from './playbook.js';
+
+/** The task a host stopped in (none: it stopped before its first) and why. */
+export interface HostFailure {
+  task?: string;
+  reason: string;
+}
 
 export interface HostResult {
   tasks: TaskResult[];
+  /** Not reached, or the connection was lost during the run (`failure` says in which task). */
   unreachable: boolean;
-  /** Why the host failed or could not be reached. */
-  error?: string;
+  failure?: HostFailure;
 }
 
 export type RunResult = Map<string, HostResult>;
@@ -18,19 +27,61 @@ export interface HostCounts {
   unreachable: boolean;
 }
 
+/** What `--json` says of a host: its counts, and why it did not finish, when it did not. */
+export interface HostJson extends HostCounts {
+  reason?: string;
+  task?: string;
+}
+
+/** The pseudo-task a host fails when its run lock cannot be taken: nothing ran there. */
+const RUN_LOCK_TASK = 'run lock';
+
+export function unreachableHost(reason: string): HostResult {
+  return { tasks: [], unreachable: true, failure: { reason } };
+}
+
+export function notLockedHost(reason: string): HostResult {
+  return { tasks: [{ task: RUN_LOCK_TASK, status: 'failed', reason }], unreachable: false, failure: { task: RUN_LOCK_TASK, reason } };
+}
+
 export function countHost(result: HostResult): HostCounts {
   const count = (status: TaskResult['status']): number => result.tasks.filter((t) => t.status === status).length;
   return { ok: count('ok'), changed: count('changed'), failed: count('failed'), unreachable: result.unreachable };
 }
 
-export function runSucceeded(result: RunResult): boolean {
-  return [...result.values()].every((host) => !host.unreachable && host.error === undefined && countHost(host).failed === 0);
+function hostFailed(host: HostResult): boolean {
+  return host.unreachable || host.failure !== undefined || countHost(host).failed > 0;
 }
 
-export function resultJson(result: RunResult): { ok: boolean; hosts: Record<string, HostCounts> } {
+export function runSucceeded(result: RunResult): boolean {
+  return [...result.values()].every((host) => !hostFailed(host));
+}
+
+/** 3 when a host could not be reached (whatever else happened), 1 when one failed, else 0. */
+export function runExitCode(result: RunResult): ExitCode {
+  const hosts = [...result.values()];
+  if (hosts.some((host) => host.unreachable)) return ExitCode.unreachable;
+  return hosts.some(hostFailed) ? ExitCode.hostFailed : ExitCode.ok;
+}
+
+/** Why a host did not finish, in words: `task 'X' failed: …`, `could not be reached: …`. */
+export function describeFailure(host: HostResult): string | undefined {
+  const failure = host.failure;
+  if (failure === undefined) return undefined;
+  if (failure.task === undefined) return host.unreachable ? `could not be reached: ${failure.reason}` : failure.reason;
+  if (host.unreachable) return `lost in task '${failure.task}': ${failure.reason}`;
+  return `task '${failure.task}' failed: ${failure.reason}`;
+}
+
+export function resultJson(result: RunResult): { ok: boolean; hosts: Record<string, HostJson> } {
+  const hostJson = (host: HostResult): HostJson => {
+    const reason = describeFailure(host);
+    if (reason === undefined) return countHost(host);
+    return { ...countHost(host), reason, ...(host.failure?.task === undefined ? {} : { task: host.failure.task }) };
+  };
   return {
     ok: runSucceeded(result),
-    hosts: Object.fromEntries([...result].map(([name, host]) => [name, countHost(host)])),
+    hosts: Object.fromEntries([...result].map(([name, host]) => [name, hostJson(host)])),
   };
 }
 
@@ -54,8 +105,8 @@ export function formatChanges(result: RunResult): string {
   return lines.length === 0 ? '' : ['', heading('CHANGES'), ...lines].join('\n');
 }
 
-/** Ansible's PLAY RECAP, plus one line that says whether anything changed. */
-export function formatRecap(result: RunResult, check: boolean): string {
+/** Ansible's PLAY RECAP, why each host that did not finish stopped, and the verdict. */
+export function formatRecap(result: RunResult, check: boolean, action: PlaybookAction): string {
   const width = Math.max(...[...result.keys()].map((name) => name.length));
   const lines = ['', heading('PLAY RECAP')];
   for (const [name, host] of result) {
@@ -63,13 +114,32 @@ export function formatRecap(result: RunResult, check: boolean): string {
     lines.push(`${name.padEnd(width)} : ok=${c.ok}  changed=${c.changed}  failed=${c.failed}  unreachable=${c.unreachable ? 1 : 0}`);
   }
   for (const [name, host] of result) {
-    if (host.error !== undefined) lines.push('', `${name}: ${host.error}`);
+    const failure = describeFailure(host);
+    if (failure !== undefined) lines.push('', `${name}: ${failure}`);
   }
-  const changed = [...result.values()].reduce((sum, host) => sum + countHost(host).changed, 0);
-  lines.push('');
-  if (!runSucceeded(result)) lines.push('Result: FAILED');
-  else if (changed === 0) lines.push('Result: ok, nothing changed: every host already matches the inventory.');
-  else if (check) lines.push(`Result: ok, ${changed} task(s) would change (check mode: nothing was changed).`);
-  else lines.push(`Result: ok, ${changed} task(s) changed.`);
+  lines.push('', verdict(result, check, action));
   return lines.join('\n');
+}
+
+/** One line: what the run did, and when some hosts did not finish, which, and what the rest did. */
+function verdict(result: RunResult, check: boolean, action: PlaybookAction): string {
+  const changed = [...result.values()].reduce((sum, host) => sum + countHost(host).changed, 0);
+  const unreachable = [...result].filter(([, host]) => host.unreachable).map(([name]) => name);
+  const failed = [...result].filter(([, host]) => !host.unreachable && hostFailed(host)).map(([name]) => name);
+  if (unreachable.length === 0 && failed.length === 0) {
+    if (changed === 0) return 'Result: ok, nothing changed: every host already matches the inventory.';
+    if (check) return `Result: ok, ${changed} task(s) would change (check mode: nothing was changed).`;
+    return `Result: ok, ${changed} task(s) changed.`;
+  }
+  const problems = [
+    unreachable.length > 0 ? `${unreachable.join(', ')} could not be reached` : '',
+    failed.length > 0 ? `${failed.join(', ')} failed` : '',
+  ].filter((problem) => problem !== '');
+  const others = result.size - unreachable.length - failed.length;
+  const done = check ? 'checked (check mode: nothing was changed)' : action === 'up' ? 'brought up' : 'taken down';
+  let rest: string;
+  if (others > 0) rest = `the other ${others === 1 ? '1 host was' : `${others} hosts were`} ${done}`;
+  else if (check || changed === 0) rest = 'nothing was changed';
+  else rest = `no host was ${done} completely`;
+  return `Result: FAILED: ${problems.join(' and ')}; ${rest}.`;
 }

@@ -1,16 +1,18 @@
 // Runs prepared tasks on every host: hosts in parallel (up to `forks`), tasks in order within a
-// host (their facts read together: HostTasks), one host's failure never stopping the others. A
+// host (their facts read together: HostTasks), one host's failure never stopping the others.
+// Hosts that the sessions set aside (unreachable, or locked by another run) are recorded as such
+// and run nothing; a connection lost during a task makes its host unreachable from there. A
 // bug in meshctl (anything but a MeshctlError) stops its host too, and once the other hosts are
 // done it is thrown as it is, so the CLI prints its stack (exit 70) instead of calling it a
 // failed task. On a terminal Listr2 shows one live row per host with the task it is on; in plain
 // mode every finished task is a line of its own.
 import { Listr, type ListrTask } from 'listr2';
-import { MeshctlError } from '../errors.js';
+import { ConnectError, detailOf, MeshctlError, TaskError } from '../errors.js';
 import type { Connection } from '../transport/connection.js';
 import { HostTasks, type TaskResult } from './apply.js';
 import type { PreparedTask } from './prepare.js';
 import { listrRenderer, type ProgressMode } from './progress.js';
-import { countHost, type HostResult, type RunResult } from './result.js';
+import { countHost, notLockedHost, unreachableHost, type HostResult, type RunResult } from './result.js';
 
 export interface RunTasksOptions {
   forks: number;
@@ -18,16 +20,31 @@ export interface RunTasksOptions {
   progress: ProgressMode;
 }
 
-export async function runTasks(
-  tasksByHost: ReadonlyMap<string, PreparedTask[]>,
-  connections: ReadonlyMap<string, Connection>,
-  options: RunTasksOptions,
-): Promise<RunResult> {
+/** The hosts' sessions (see openSessions): connected ones, and those set aside with the reason. */
+export interface RunHosts {
+  connections: ReadonlyMap<string, Connection>;
+  unreachable?: ReadonlyMap<string, string>;
+  notLocked?: ReadonlyMap<string, string>;
+}
+
+/** The result lists every host of `tasksByHost`, in its order. */
+export async function runTasks(tasksByHost: ReadonlyMap<string, PreparedTask[]>, hosts: RunHosts, options: RunTasksOptions): Promise<RunResult> {
+  const { connections } = hosts;
   const result: RunResult = new Map();
-  for (const name of tasksByHost.keys()) result.set(name, { tasks: [], unreachable: false });
+  const running: [string, PreparedTask[]][] = [];
+  for (const [name, tasks] of tasksByHost) {
+    const unreachable = hosts.unreachable?.get(name);
+    const notLocked = hosts.notLocked?.get(name);
+    if (unreachable !== undefined) result.set(name, unreachableHost(unreachable));
+    else if (notLocked !== undefined) result.set(name, notLockedHost(notLocked));
+    else {
+      result.set(name, { tasks: [], unreachable: false });
+      running.push([name, tasks]);
+    }
+  }
   const bugs: unknown[] = [];
 
-  const hostRows: ListrTask[] = [...tasksByHost].map(([name, tasks]) => ({
+  const hostRows: ListrTask[] = running.map(([name, tasks]) => ({
     title: name,
     task: async (_ctx, row) => {
       const conn = connections.get(name);
@@ -75,8 +92,9 @@ export async function runTasks(
 }
 
 /**
- * Applies one task and records its outcome; a failure is recorded, then thrown to stop the host.
- * A bug is also kept in `bugs`, for runTasks to throw once every host is done.
+ * Applies one task and records its outcome; a failure is recorded, then thrown to stop the host
+ * (a lost connection also marks it unreachable). A bug is also kept in `bugs`, for runTasks to
+ * throw once every host is done.
  */
 async function applyRecorded(hostTasks: HostTasks, task: PreparedTask, hostResult: HostResult, bugs: unknown[]): Promise<TaskResult> {
   try {
@@ -84,12 +102,18 @@ async function applyRecorded(hostTasks: HostTasks, task: PreparedTask, hostResul
     hostResult.tasks.push(outcome);
     return outcome;
   } catch (error) {
-    const meant = error instanceof MeshctlError;
-    if (!meant) bugs.push(error);
     const message = error instanceof Error ? error.message : String(error);
-    const reason = meant ? message : `internal error: ${message}`;
+    if (!(error instanceof MeshctlError)) bugs.push(error);
+    const reason = error instanceof MeshctlError ? reasonIn(task.name, error) : `internal error: ${message}`;
     hostResult.tasks.push({ task: task.name, status: 'failed', reason });
-    hostResult.error = `task '${task.name}' failed: ${reason}`;
+    hostResult.failure = { task: task.name, reason };
+    if (error instanceof ConnectError) hostResult.unreachable = true;
     throw error instanceof Error ? error : new Error(message);
   }
+}
+
+/** The error's message without the host's name, nor the task's when it is the one applied. */
+function reasonIn(taskName: string, error: MeshctlError): string {
+  if (error instanceof TaskError) return error.task === taskName ? error.detail : `${error.task}: ${error.detail}`;
+  return detailOf(error);
 }

@@ -88,7 +88,7 @@ const DEFAULT_SSH = { user: 'root', port: 22, known_hosts: '~/.ssh/known_hosts',
 function resolveInventory(raw: RawInventory, file: string, backend: Backend): Inventory {
   const baseDir = path.dirname(path.resolve(file));
   const hosts = raw.hosts.map((host, index) => resolveHost(raw, host, index, baseDir));
-  return { file, hosts, mesh: resolveMesh(raw, backend), backend };
+  return { file, hosts, groups: Object.keys(raw.groups ?? {}), mesh: resolveMesh(raw, backend), backend };
 }
 
 function resolveHost(raw: RawInventory, host: RawHost, index: number, baseDir: string): Host {

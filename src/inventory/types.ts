@@ -40,6 +40,8 @@ export interface Inventory {
   /** Path the inventory was read from (for messages). */
   file: string;
   hosts: Host[];
+  /** The names under `groups:` (hosts list the ones they are in). */
+  groups: string[];
   mesh: MeshSpec;
   backend: Backend;
 }

@@ -1,4 +1,5 @@
-// What every task needs from a host: run a command, put a file. No policy lives here.
+// What every task needs from a host: run a command, put a file, and (for the run lock) keep a
+// command running for as long as the session lasts. No policy lives here.
 
 export interface ExecResult {
   stdout: string;
@@ -17,6 +18,16 @@ export interface ExecOptions {
   become?: boolean;
 }
 
+/** A command left running on a host: it reads its stdin until meshctl or the connection closes it. */
+export interface RunningCommand {
+  /** The next line it printed on stdout; null once it has ended (then see `exited`). One reader at a time. */
+  nextLine(): Promise<string | null>;
+  /** Settles once it has ended; rejects with ConnectError when the connection was lost first. */
+  readonly exited: Promise<ExecResult>;
+  /** Closes its stdin, then waits (a moment at most) for it to end. */
+  end(): Promise<void>;
+}
+
 export interface Connection {
   /** The inventory name of the host. */
   readonly host: string;
@@ -30,5 +41,10 @@ export interface Connection {
   execScript(script: string, options?: ExecOptions): Promise<ExecResult>;
   /** Writes content to remotePath (as root when becoming), atomically, with the given mode. */
   putFile(remotePath: string, content: string | Buffer, options?: { mode?: number; become?: boolean }): Promise<void>;
+  /**
+   * Starts argv (quoted as for `exec`) with its stdin left open and no timeout; it ends when it
+   * exits by itself, on `end()`, or when the connection does.
+   */
+  start(argv: readonly string[], options?: { become?: boolean }): Promise<RunningCommand>;
   close(): Promise<void>;
 }

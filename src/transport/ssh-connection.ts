@@ -1,14 +1,17 @@
 // One SSH session to a host as a Connection: runs quoted commands (through sudo when becoming),
 // each on its own channel with a timeout that kills the command on the host, and puts files
-// atomically. A lost connection fails every command running on it.
+// atomically; `start` leaves one running with its stdin open (the run lock's holder). A lost
+// connection fails every command running on it.
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NodeSSH } from 'node-ssh';
 import type { ClientChannel } from 'ssh2';
 import { CommandTimeoutError, ConnectError, TaskError } from '../errors.js';
 import type { Host } from '../inventory/types.js';
-import type { Connection, ExecOptions, ExecResult } from './connection.js';
+import type { Connection, ExecOptions, ExecResult, RunningCommand } from './connection.js';
 import { endpoint, errorText } from './endpoint.js';
+import { OutputLines } from './output-lines.js';
 import { shellJoin, shellQuote } from './quote.js';
 import { KILL_RUN_SCRIPT, PLACE_SCRIPT, UPLOAD_SCRIPT } from './remote-scripts.js';
 import { Sudo } from './sudo.js';
@@ -76,6 +79,50 @@ export class SshConnection implements Connection {
       throw error;
     });
     if (place.code !== 0) fail(place);
+  }
+
+  async start(argv: readonly string[], options: { become?: boolean } = {}): Promise<RunningCommand> {
+    const command = shellJoin(argv);
+    const becoming = (options.become ?? this.target.become) && this.target.ssh.user !== 'root';
+    const wrapped = becoming ? await this.sudo.wrap(command, undefined) : { command };
+    if (this.closed) throw new Error(`${this.host}: the connection is already closed`);
+    if (this.lost !== null) throw this.lost;
+    // Ended only by end(): while it is open the command runs. The sudo password goes first.
+    const stdin = new PassThrough();
+    if (wrapped.stdin !== undefined && wrapped.stdin.length > 0) stdin.write(wrapped.stdin);
+    const lines = new OutputLines();
+    const stderr: Buffer[] = [];
+    const exited = new Promise<ExecResult>((resolve, reject) => {
+      const abort = (error: ConnectError): void => {
+        this.abortRunning.delete(abort);
+        reject(error);
+      };
+      this.abortRunning.add(abort);
+      this.ssh
+        .execCommand(wrapped.command, { stdin, noTrim: true, onStdout: (chunk) => lines.push(chunk), onStderr: (chunk) => stderr.push(chunk) })
+        .then(
+          (result) => {
+            this.abortRunning.delete(abort);
+            // A channel torn down with the connection closes without an exit status.
+            if (this.lost !== null && result.code === null && result.signal === null) reject(this.lost);
+            else resolve({ stdout: result.stdout, stderr: Buffer.concat(stderr).toString('utf8'), code: result.code, signal: result.signal });
+          },
+          (error: unknown) => {
+            this.abortRunning.delete(abort);
+            reject(this.lost ?? new ConnectError(this.host, 'unreachable', `cannot run a command on ${endpoint(this.target)}: ${errorText(error)}`));
+          },
+        );
+    }).finally(() => lines.end());
+    // Whoever ends it need not look at how it ended.
+    exited.catch(() => undefined);
+    return {
+      nextLine: () => lines.next(),
+      exited,
+      end: async () => {
+        stdin.end();
+        await Promise.race([exited.catch(() => undefined), sleep(CLOSE_WAIT_MS, undefined, { ref: false })]);
+      },
+    };
   }
 
   async close(): Promise<void> {

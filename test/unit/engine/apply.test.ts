@@ -111,6 +111,7 @@ describe('HostTasks: reading facts', () => {
       exec: () => Promise.reject(new Error('not used')),
       execScript: (script) => Promise.reject(new CommandTimeoutError('a', `sh -c ${script.slice(0, 20)}`, 900_000)),
       putFile: () => Promise.reject(new Error('not used')),
+      start: () => Promise.reject(new Error('not used')),
       close: () => Promise.resolve(),
     };
     const tasks = [kvTask('first', { key: 'k', value: 'v' }), kvTask('second', { key: 'k', value: 'v' })];

@@ -5,7 +5,11 @@
 //   kv set KEY VALUE  sets it
 //   fail CODE TEXT    prints TEXT on stderr (`\n` starts a line) and exits CODE
 // A test can add commands of its own, which come first on PATH (a broken `base64`, say).
-import { execFile } from 'node:child_process';
+// `start` runs a command in a local `sh` of its own process group, its stdin a pipe kept open
+// until `end()` or `close()`, as an SSH channel's is until the session ends, in a directory of the
+// host's name that every FakeHost of that name shares: a relative path there (a lock file) is a
+// file on "that machine", which two sessions to it both see.
+import { execFile, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,10 +17,19 @@ import { afterAll } from 'vitest';
 import { z } from 'zod';
 import { change, defineModule, FactParseError, ok, put, refuse, run, type Step } from '../../../src/engine/module.js';
 import type { PreparedTask } from '../../../src/engine/prepare.js';
-import type { Connection, ExecResult } from '../../../src/transport/connection.js';
+import type { Connection, ExecResult, RunningCommand } from '../../../src/transport/connection.js';
+import { OutputLines } from '../../../src/transport/output-lines.js';
 import { shellJoin } from '../../../src/transport/quote.js';
 
-export type Call = { kind: 'script'; script: string } | { kind: 'put'; path: string; content: string; mode: number | undefined };
+export type Call =
+  | { kind: 'script'; script: string }
+  | { kind: 'put'; path: string; content: string; mode: number | undefined }
+  | { kind: 'start'; command: string; become: boolean | undefined };
+
+/** A command `start` left running on the fake host; `kill` signals its whole process group. */
+export interface FakeRunningCommand extends RunningCommand {
+  kill(signal: NodeJS.Signals): void;
+}
 
 const KV = `#!/bin/sh
 case "$1 $#" in
@@ -32,6 +45,9 @@ exit "$code"
 `;
 
 const roots: string[] = [];
+/** Where `start` runs commands: machines/<host name>. */
+const machines = mkdtempSync(path.join(tmpdir(), 'meshctl-fake-machines-'));
+roots.push(machines);
 // Registered while the test file that imports this is collected: runs once its tests are done.
 afterAll(() => {
   for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
@@ -40,6 +56,9 @@ afterAll(() => {
 export class FakeHost implements Connection {
   readonly calls: Call[] = [];
   closed = false;
+  /** What `start` started, in order. */
+  readonly started: FakeRunningCommand[] = [];
+  private readonly running = new Set<FakeRunningCommand>();
   private readonly root = mkdtempSync(path.join(tmpdir(), 'meshctl-fake-host-'));
   private readonly storeDir = path.join(this.root, 'store');
 
@@ -62,7 +81,7 @@ export class FakeHost implements Connection {
 
   /** What the engine changed: files put and step scripts (which it sends as `set -e` scripts). */
   get changes(): Call[] {
-    return this.calls.filter((call) => call.kind === 'put' || call.script.startsWith('set -e\n'));
+    return this.calls.filter((call) => call.kind === 'put' || (call.kind === 'script' && call.script.startsWith('set -e\n')));
   }
 
   /** Every script but the steps: the reads of facts. */
@@ -76,9 +95,8 @@ export class FakeHost implements Connection {
 
   async execScript(script: string): Promise<ExecResult> {
     this.calls.push({ kind: 'script', script });
-    const env = { ...process.env, PATH: `${path.join(this.root, 'bin')}:${process.env.PATH ?? ''}`, FAKE_STORE: this.storeDir };
     return new Promise((resolve) => {
-      const child = execFile('sh', ['-c', script], { env, encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const child = execFile('sh', ['-c', script], { env: this.env(), encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
         resolve({ stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8'), code, signal: error?.signal ?? null });
       });
@@ -91,8 +109,53 @@ export class FakeHost implements Connection {
     this.write(remotePath, String(content));
   }
 
+  async start(argv: readonly string[], options: { become?: boolean } = {}): Promise<FakeRunningCommand> {
+    const command = shellJoin(argv);
+    this.calls.push({ kind: 'start', command, become: options.become });
+    const cwd = path.join(machines, this.host);
+    mkdirSync(cwd, { recursive: true });
+    const child = spawn('sh', ['-c', command], { cwd, env: this.env(), detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const lines = new OutputLines();
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout.push(chunk);
+      lines.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    // A command that is gone already makes writing to it fail; the exit tells the story.
+    child.stdin.on('error', () => undefined);
+    const exited = new Promise<ExecResult>((resolve) => {
+      child.on('close', (code, signal) => {
+        lines.end();
+        resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), code, signal });
+      });
+    });
+    const running: FakeRunningCommand = {
+      nextLine: () => lines.next(),
+      exited,
+      end: async () => {
+        child.stdin.end();
+        await exited;
+        this.running.delete(running);
+      },
+      kill: (signal) => {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+      },
+    };
+    this.running.add(running);
+    this.started.push(running);
+    return running;
+  }
+
+  /** Like a closed SSH session: every command still running sees the end of its stdin. */
   async close(): Promise<void> {
     this.closed = true;
+    await Promise.all([...this.running].map((command) => command.end()));
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    return { ...process.env, PATH: `${path.join(this.root, 'bin')}:${process.env.PATH ?? ''}`, FAKE_STORE: this.storeDir };
   }
 
   private write(key: string, value: string): void {

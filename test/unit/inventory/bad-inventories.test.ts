@@ -129,7 +129,7 @@ describe('bad paths and flags', () => {
     await writeFile(file, 'hosts:\n  - name: node1\n    address: 10.0.0.1\nmesh:\n  backend: ovs-gre\n  pool: 172.17.0.0/16\n  slice_prefix: 18\n');
     const output = capture();
     expect(await withoutNetwork(() => main(['exec', '-i', file, '-l', 'node9', '--', 'true'], output))).toBe(2);
-    expect(output.errors).toEqual(['meshctl: --limit: unknown host(s) node9 (inventory has node1)']);
+    expect(output.errors).toEqual(['meshctl: --limit: no host or group named node9 (did you mean node1?); hosts: node1; groups: none']);
   });
 
   it('refuses bad flag values before reading the inventory', async () => {

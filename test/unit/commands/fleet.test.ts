@@ -1,0 +1,269 @@
+// up, down and exec through the CLI on a fleet where a host is missing, failing or locked by
+// another run: the SSH connector is replaced by FakeHosts (a host can be made unreachable), the
+// module registry by one test module, and the run lock's file by one in each fake machine.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../../src/cli/main.js';
+import { ConnectError } from '../../../src/errors.js';
+import type { Output } from '../../../src/output.js';
+import { connect } from '../../../src/transport/ssh.js';
+import { takeRunLock, type RunLock } from '../../../src/transport/run-lock.js';
+import { FakeHost } from '../engine/fake-host.js';
+
+vi.mock('../../../src/transport/ssh.js', () => ({ connect: vi.fn() }));
+vi.mock('../../../src/modules/index.js', async () => {
+  const { recordModule } = await import('./record-module.js');
+  return { modules: new Map([[recordModule.name, recordModule]]) };
+});
+// The lock file of each fake machine: FakeHost runs what it starts in a directory of the host's name.
+vi.mock('../../../src/transport/run-lock.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../../src/transport/run-lock.js')>();
+  return { ...real, takeRunLock: (conn: Parameters<typeof real.takeRunLock>[0], request: Parameters<typeof real.takeRunLock>[1]) => real.takeRunLock(conn, { ...request, path: 'meshctl.lock' }) };
+});
+
+const INVENTORY = `vars: { fail: '' }
+groups:
+  edge: {}
+hosts:
+  - { name: node1, address: 10.0.0.1, underlay_address: 10.1.0.1, groups: [edge] }
+  - { name: node2, address: 10.0.0.2, underlay_address: 10.1.0.2 }
+  - { name: node3, address: 10.0.0.3, underlay_address: 10.1.0.3, groups: [edge] }
+mesh: { backend: ovs-gre, pool: 172.17.0.0/16, slice_prefix: 18 }
+`;
+const PLAYBOOK = `name: test
+up:
+  - name: Record the peers
+    module: record
+    params: { key: peers, value: "peers {{ mesh.peers }}", fail: "{{ fail }}" }
+down:
+  - name: Forget the peers
+    module: record
+    params: { key: peers, value: "none", fail: "{{ fail }}" }
+`;
+const NO_SESSION = 'no SSH session with 10.0.0.3:22 within 3s';
+
+let dir: string;
+let inventory: string;
+let playbook: string;
+let agent: net.Server;
+const saved = { HOME: process.env['HOME'], SSH_AUTH_SOCK: process.env['SSH_AUTH_SOCK'] };
+
+beforeAll(async () => {
+  // A home of its own (known_hosts) and a socket standing in for ssh-agent (hosts without a key).
+  dir = await mkdtemp(path.join(tmpdir(), 'meshctl-fleet-'));
+  const socket = path.join(dir, 'agent.sock');
+  agent = net.createServer();
+  await new Promise<void>((resolve) => agent.listen(socket, resolve));
+  process.env['HOME'] = dir;
+  process.env['SSH_AUTH_SOCK'] = socket;
+  inventory = path.join(dir, 'inventory.yaml');
+  playbook = path.join(dir, 'playbook.yaml');
+  await writeFile(inventory, INVENTORY);
+  await writeFile(playbook, PLAYBOOK);
+});
+
+afterAll(async () => {
+  for (const [name, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  await new Promise<void>((resolve) => agent.close(() => resolve()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The fake machines of one test (fresh stores), and which of them cannot be reached. */
+let machines: Map<string, FakeHost>;
+let down: Set<string>;
+let run = 0;
+beforeEach(() => {
+  run++;
+  // Plain progress lines go straight to stdout; what the commands print comes through `output`.
+  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  machines = new Map(['node1', 'node2', 'node3'].map((name) => [name, new FakeHost(name)]));
+  down = new Set();
+  vi.mocked(connect).mockReset();
+  vi.mocked(connect).mockImplementation(async (host) => {
+    if (down.has(host.name)) throw new ConnectError(host.name, 'timeout', NO_SESSION);
+    const machine = machines.get(host.name);
+    if (machine === undefined) throw new Error(`no fake machine ${host.name}`);
+    return machine;
+  });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function capture(onErr: (text: string) => void = () => undefined): Output & { out: (text: string) => void; stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return {
+    stdout,
+    stderr,
+    out: (text) => stdout.push(text),
+    err: (text) => {
+      stderr.push(text);
+      onErr(text);
+    },
+  };
+}
+
+async function meshctl(args: string[], output = capture()): Promise<{ code: number; stdout: string; stderr: string }> {
+  const code = await main(args, output);
+  return { code, stdout: output.stdout.join('\n'), stderr: output.stderr.join('\n') };
+}
+
+/** `up` (or down) with the test playbook; --lock-timeout 5 unless given. */
+const converge = (action: 'up' | 'down', ...args: string[]) =>
+  meshctl([action, inventory, '--playbook', playbook, ...(args.includes('--lock-timeout') ? [] : ['--lock-timeout', '5']), ...args]);
+
+const peersOf = (name: string): string | undefined => machines.get(name)?.store.get('peers');
+const PEERS_OF_NODE1 = 'peers ' + JSON.stringify([{ name: 'node2', underlay_address: '10.1.0.2' }, { name: 'node3', underlay_address: '10.1.0.3' }]);
+
+/** Another run holding a machine's lock. */
+const holdMachine = (name: string, holder: string): Promise<RunLock> => takeRunLock(new FakeHost(name), { holder, waitSeconds: 0 });
+
+describe('up with a host that cannot be reached', () => {
+  it('brings up the others, toward it too, names it with the reason, and exits 3', async () => {
+    down.add('node3');
+    const result = await converge('up', '--json');
+    expect(result.code).toBe(3);
+    expect(JSON.parse(result.stdout)).toEqual({
+      ok: false,
+      hosts: {
+        node1: { ok: 0, changed: 1, failed: 0, unreachable: false },
+        node2: { ok: 0, changed: 1, failed: 0, unreachable: false },
+        node3: { ok: 0, changed: 0, failed: 0, unreachable: true, reason: `could not be reached: ${NO_SESSION}` },
+      },
+    });
+    expect(peersOf('node1')).toBe(PEERS_OF_NODE1);
+    expect(machines.get('node3')?.calls).toEqual([]);
+  });
+
+  it('says so in the recap, and a later run with the host back converges it with no extra flag', async () => {
+    down.add('node3');
+    const partial = await converge('up');
+    expect(partial.code).toBe(3);
+    expect(partial.stdout).toContain(`node3: could not be reached: ${NO_SESSION}`);
+    expect(partial.stdout).toContain('Result: FAILED: node3 could not be reached; the other 2 hosts were brought up.');
+    down.clear();
+    const again = await converge('up', '--json');
+    expect(again.code).toBe(0);
+    const hosts = (JSON.parse(again.stdout) as { hosts: Record<string, { changed: number }> }).hosts;
+    expect([hosts.node1?.changed, hosts.node2?.changed, hosts.node3?.changed]).toEqual([0, 0, 1]);
+  });
+});
+
+describe('up with a host whose task fails', () => {
+  it('converges the others, names the task and the reason, and exits 1', async () => {
+    const failing = path.join(dir, `failing-${run}.yaml`);
+    await writeFile(failing, INVENTORY.replace("address: 10.0.0.2, underlay_address: 10.1.0.2 }", "address: 10.0.0.2, underlay_address: 10.1.0.2, vars: { fail: 'disk full' } }"));
+    const result = await meshctl(['up', failing, '--playbook', playbook, '--json']);
+    expect(result.code).toBe(1);
+    const body = JSON.parse(result.stdout) as { hosts: Record<string, unknown> };
+    expect(body.hosts.node2).toEqual({
+      ok: 0,
+      changed: 0,
+      failed: 1,
+      unreachable: false,
+      task: 'Record the peers',
+      reason: "task 'Record the peers' failed: command failed (exit 1):\n  | disk full",
+    });
+    expect(body.hosts.node3).toEqual({ ok: 0, changed: 1, failed: 0, unreachable: false });
+  });
+});
+
+describe('down with a host that cannot be reached', () => {
+  it('takes the others down and exits 3', async () => {
+    expect((await converge('up')).code).toBe(0);
+    down.add('node2');
+    const result = await converge('down');
+    expect(result.code).toBe(3);
+    expect(result.stdout).toContain('Result: FAILED: node2 could not be reached; the other 2 hosts were taken down.');
+    expect([peersOf('node1'), peersOf('node2'), peersOf('node3')]).toEqual(['none', expect.stringContaining('node1'), 'none']);
+  });
+});
+
+describe('--limit', () => {
+  it('runs the hosts and groups named only, with peers over the whole inventory', async () => {
+    const result = await converge('up', '--limit', 'edge', '--json');
+    expect(result.code).toBe(0);
+    expect(Object.keys((JSON.parse(result.stdout) as { hosts: object }).hosts)).toEqual(['node1', 'node3']);
+    expect(vi.mocked(connect).mock.calls.map(([host]) => host.name)).toEqual(['node1', 'node3']);
+    expect(peersOf('node1')).toBe(PEERS_OF_NODE1);
+    expect(machines.get('node2')?.calls).toEqual([]);
+  });
+
+  it('refuses a name that is neither a host nor a group, before connecting', async () => {
+    const result = await converge('down', '--limit', 'node1,egde');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('meshctl: --limit: no host or group named egde (did you mean edge?); hosts: node1, node2, node3; groups: edge');
+    expect(connect).not.toHaveBeenCalled();
+  });
+});
+
+describe('the run lock', () => {
+  it('makes up wait for a host another run holds, saying who, then run it', async () => {
+    const other = await holdMachine('node2', 'meshctl pid 9 from ops since T');
+    const output = capture((text) => {
+      if (text === 'waiting for node2: locked by meshctl pid 9 from ops since T') void other.release();
+    });
+    const result = await meshctl(['up', inventory, '--playbook', playbook, '--lock-timeout', '20'], output);
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stderr).toBe('waiting for node2: locked by meshctl pid 9 from ops since T');
+    expect(peersOf('node2')).toContain('node1');
+  });
+
+  it('leaves out a host still held after --lock-timeout, naming the holder, runs the others and exits 1', async () => {
+    const other = await holdMachine('node1', 'meshctl pid 9 from ops since T');
+    const result = await converge('up', '--lock-timeout', '1', '--json');
+    await other.release();
+    expect(result.code).toBe(1);
+    const body = JSON.parse(result.stdout) as { hosts: Record<string, unknown> };
+    expect(body.hosts.node1).toEqual({
+      ok: 0,
+      changed: 0,
+      failed: 1,
+      unreachable: false,
+      task: 'run lock',
+      reason: "task 'run lock' failed: locked by meshctl pid 9 from ops since T (still locked after waiting 1s, --lock-timeout)",
+    });
+    expect(peersOf('node1')).toBeUndefined();
+    expect(peersOf('node2')).toContain('node1');
+  });
+
+  it('is not taken by exec, unless asked with --lock', async () => {
+    const other = await holdMachine('node1', 'meshctl pid 9 from ops since T');
+    try {
+      const free = await meshctl(['exec', '-i', inventory, '--', 'echo hi']);
+      expect(free.code).toBe(0);
+      const locked = await meshctl(['exec', '-i', inventory, '--lock', '--lock-timeout', '0', '--', 'echo hi']);
+      expect(locked.code).toBe(1);
+      expect(locked.stdout).toContain('node1 | FAILED: locked by meshctl pid 9 from ops since T (still locked after waiting 0s, --lock-timeout)');
+      expect(locked.stdout).toContain('node2 | rc=0 >>\nhi');
+    } finally {
+      await other.release();
+    }
+  });
+});
+
+describe('exec with a host that cannot be reached', () => {
+  it('runs on the others, names it with the reason, and exits 3', async () => {
+    down.add('node2');
+    const text = await meshctl(['exec', '-i', inventory, '--', 'echo hi']);
+    expect(text.code).toBe(3);
+    expect(text.stdout.split('\n')).toEqual(['node1 | rc=0 >>', 'hi', `node2 | UNREACHABLE: ${NO_SESSION}`, 'node3 | rc=0 >>', 'hi']);
+    expect(text.stderr).toBe('node2 could not be reached; the command ran on 2 other hosts.');
+    const body = JSON.parse((await meshctl(['exec', '-i', inventory, '--limit', 'node1,node2', '--json', '--', 'echo hi'])).stdout) as unknown;
+    expect(body).toEqual({
+      ok: false,
+      hosts: {
+        node1: { stdout: 'hi\n', stderr: '', code: 0, signal: null, unreachable: false },
+        node2: { stdout: '', stderr: '', code: null, signal: null, unreachable: true, reason: NO_SESSION },
+      },
+    });
+  });
+});

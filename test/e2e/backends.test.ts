@@ -49,7 +49,7 @@ function joinFailsSafely(lab: Lab): void {
 }
 
 const specs: BackendSpec[] = [
-  { title: 'ovs-gre mesh', backend: 'ovs-gre', drift: 'ip link set veth-mesh nomaster', clean: ovsClean },
+  { title: 'ovs-gre mesh', backend: 'ovs-gre', runLock: true, drift: 'ip link set veth-mesh nomaster', clean: ovsClean },
   { title: 'ovs-vxlan mesh', backend: 'ovs-vxlan', drift: 'ip route del 10.240.0.0/16 dev docker0', clean: ovsClean },
   { title: 'ovs-vxlan mesh, larger', backend: 'ovs-vxlan', hosts: 6, short: true },
   { title: 'l2, untagged', backend: 'l2', gateway: true, drift: 'ip link set dev eth1 nomaster', clean: l2Clean, whileUp: joinFailsSafely },

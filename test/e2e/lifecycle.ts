@@ -3,12 +3,12 @@
 // up → verify → up again changes nothing → drift
 // seen by --check and repaired → reboot → verify → down → hosts as they were, verify fails.
 // A backend is one BackendSpec (test/e2e/backends.test.ts), plus its own extra assertions.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, meshctl } from './cli.js';
+import { BIN, json, meshctl } from './cli.js';
 
 export interface RunJson {
   ok: boolean;
@@ -47,6 +47,8 @@ export interface BackendSpec {
   clean?: { command: string; lines: string[] };
   /** The backend names a gateway every host's containers must reach (verify pings it). */
   gateway?: boolean;
+  /** Also test the run lock: two runs at once, and a run killed while it holds the lock. */
+  runLock?: boolean;
   /** More assertions once the mesh is up (before the second up). */
   whileUp?: (lab: Lab) => void;
 }
@@ -117,6 +119,8 @@ export function lifecycle(spec: BackendSpec): void {
       const body = json<RunJson>(await meshctl(['up', lab.inventory, '--json']));
       for (const host of hosts) expect(body.hosts[host]?.changed, host).toBe(0);
     });
+
+    if (spec.runLock) runLockTakesTurns(lab);
 
     if (spec.short) return;
 

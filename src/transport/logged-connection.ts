@@ -3,6 +3,7 @@
 // close; and loggedConnector reports each connection opened or not. It sits above the
 // connection's own sudo, so a become password on a command's stdin never reaches the log.
 import { performance } from 'node:perf_hooks';
+import { detailOf, MeshctlError } from '../errors.js';
 import type { CommandText, LogSink } from '../logging/events.js';
 import type { Connection, ExecOptions, ExecResult, RunningCommand } from './connection.js';
 
@@ -92,6 +93,8 @@ export function loggedConnector<H extends { name: string }>(connect: (host: H) =
   };
 }
 
+/** The events name the host already: a MeshctlError's detail, without it. */
 function messageOf(error: unknown): string {
+  if (error instanceof MeshctlError) return detailOf(error);
   return error instanceof Error ? error.message : String(error);
 }

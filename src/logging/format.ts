@@ -32,7 +32,7 @@ const formatters: { [K in LogEventKind]: Formatter<K> } = {
     full: (e) =>
       [
         `${e.host} #${e.id} started${e.longRunning === true ? ' (runs until meshctl ends it)' : ''}: ${summary(e.command)}`,
-        section('command', fullText(e.command)),
+        'argv' in e.command ? section('command', shellJoin(e.command.argv)) : section('script (sh -c)', e.command.script),
         ...(e.stdin === undefined ? [] : [section('stdin', e.stdin)]),
       ].join('\n'),
   },
@@ -65,18 +65,17 @@ export function formatFull(event: LogEvent): string {
   return (formatters[event.kind] as Formatter<LogEventKind>).full(event);
 }
 
-/** One line naming the command: argv joined, or a script's first line and its length. */
+/** One line naming the command: argv joined, or a script; past its first line or SUMMARY_CHARS,
+ * that first line (cut) and the whole length. */
 export function summary(command: CommandText): string {
-  if ('argv' in command) return shorten(shellJoin(command.argv));
-  const script = command.script;
-  const [first = ''] = script.split('\n', 1);
-  const whole = first.length === script.length && first.length <= SUMMARY_CHARS;
-  if (whole) return `sh -c ${shellQuote(script)}`;
-  return `sh -c ${shellQuote(`${first.slice(0, SUMMARY_CHARS)}…`)} (${Buffer.byteLength(script)} bytes)`;
+  if ('argv' in command) return firstLineOf(shellJoin(command.argv), (first) => first);
+  return firstLineOf(command.script, (first) => `sh -c ${shellQuote(first)}`);
 }
 
-function fullText(command: CommandText): string {
-  return 'argv' in command ? shellJoin(command.argv) : `sh -c ${shellQuote(command.script)}`;
+function firstLineOf(text: string, show: (first: string) => string): string {
+  const [first = ''] = text.split('\n', 1);
+  if (first.length === text.length && first.length <= SUMMARY_CHARS) return show(text);
+  return `${show(`${first.slice(0, SUMMARY_CHARS)}…`)} (${Buffer.byteLength(text)} bytes)`;
 }
 
 function status(e: EventOf<'command-finished'>): string {
@@ -89,10 +88,6 @@ function seconds(ms: number): string {
 
 function mode(value: number | undefined): string {
   return value === undefined ? 'default' : value.toString(8).padStart(4, '0');
-}
-
-function shorten(text: string): string {
-  return text.length > SUMMARY_CHARS ? `${text.slice(0, SUMMARY_CHARS)}…` : text;
 }
 
 /** `name (N bytes):` and the text indented below it, cut at OUTPUT_LIMIT_BYTES. */

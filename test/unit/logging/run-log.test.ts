@@ -42,6 +42,19 @@ describe('Redactor', () => {
     expect(redact.text(`a pw-long b pw c\n${KEY}\nafter`)).toBe(`a ${REDACTED} b ${REDACTED} c\n${REDACTED}\nafter`);
   });
 
+  it('takes out a secret base64-encoded, wherever it starts in the encoded text (facts come so)', () => {
+    const redact = new Redactor();
+    redact.add(PASSWORD);
+    for (const before of ['', 'a', 'ab', 'abc', 'abcd']) {
+      const encoded = Buffer.from(`${before}${PASSWORD}\n`).toString('base64');
+      const text = redact.text(`fact ${encoded}`);
+      expect(text).toContain(REDACTED);
+      // What is left of the encoding no longer decodes to anything holding the password.
+      expect(Buffer.from(text.replace('fact ', '').replace(REDACTED, ''), 'base64').toString()).not.toContain(PASSWORD.slice(0, 4));
+    }
+    expect(redact.text(Buffer.from('an unrelated fact value').toString('base64'))).not.toContain(REDACTED);
+  });
+
   it('takes out a private key cut short before its end line', () => {
     expect(new Redactor().text(`x ${KEY.slice(0, 60)}`)).toBe(`x ${REDACTED}`);
   });

@@ -10,6 +10,7 @@ import { main } from '../../../src/cli/main.js';
 import { currentRunLog } from '../../../src/logging/run-log.js';
 import type { Output } from '../../../src/output.js';
 import { connect } from '../../../src/transport/ssh.js';
+import { takeRunLock } from '../../../src/transport/run-lock.js';
 import { FakeHost } from '../engine/fake-host.js';
 
 vi.mock('../../../src/transport/ssh.js', () => ({ connect: vi.fn() }));
@@ -166,6 +167,15 @@ describe('--log FILE', () => {
       expect(started).toBe(finished);
       expect(started).toBeGreaterThan(2);
     }
+  });
+
+  it('records a wait for a host that another run holds', async () => {
+    const file = path.join(dir, 'lock.log');
+    const other = await takeRunLock(new FakeHost('node2'), { holder: 'meshctl pid 1 from elsewhere', waitSeconds: 0 });
+    const result = await meshctl(up('--log', file, '--lock-timeout', '0.2'));
+    await other.release();
+    expect(result.code).not.toBe(0);
+    expect(await readFile(file, 'utf8')).toMatch(/Z node2 waiting up to 0\.\d+s for the run lock: locked by meshctl pid 1 from elsewhere\n/);
   });
 
   it('is bad input (exit 2, no host touched) when the file cannot be opened', async () => {

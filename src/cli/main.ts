@@ -3,6 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, MeshctlError } from '../errors.js';
 import { backendNames } from '../backends/index.js';
+import { currentRunLog, RunLog, setCurrentRunLog } from '../logging/run-log.js';
 import { processOutput, type Output } from '../output.js';
 
 const DEFAULT_INVENTORY = 'inventory.yaml';
@@ -12,12 +13,28 @@ export async function main(argv: readonly string[], output: Output = processOutp
   const program = buildProgram(output, (code) => {
     exitCode = code;
   });
+  program.hook('preAction', (_program, command) => openRunLog(command.optsWithGlobals(), argv, output));
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (error) {
     return reportError(error, output);
+  } finally {
+    currentRunLog()?.close();
+    setCurrentRunLog(undefined);
   }
+}
+
+/** -v and --log, global: before or after the command. The log lives for the command's run. */
+function openRunLog(options: { verbose?: boolean; log?: string }, argv: readonly string[], output: Output): void {
+  if (options.verbose !== true && options.log === undefined) return;
+  setCurrentRunLog(
+    new RunLog({
+      ...(options.verbose === true ? { verbose: (line: string) => output.err(line) } : {}),
+      ...(options.log === undefined ? {} : { file: options.log }),
+      header: `meshctl ${argv.join(' ')} (pid ${process.pid})`,
+    }),
+  );
 }
 
 export function reportError(error: unknown, output: Output): number {
@@ -55,7 +72,9 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: (s) => output.out(s.trimEnd()), writeErr: (s) => output.err(s.trimEnd()) });
+    .configureOutput({ writeOut: (s) => output.out(s.trimEnd()), writeErr: (s) => output.err(s.trimEnd()) })
+    .option('-v, --verbose', 'print each remote command per host as it finishes, with its duration and exit code (stderr)')
+    .option('--log <file>', 'append a full log of the run to this file (secrets redacted)');
 
   const inventoryOption = (): Option =>
     new Option('-i, --inventory <file>', 'inventory file').default(DEFAULT_INVENTORY);

@@ -6,6 +6,8 @@ import type { Host, Inventory } from '../inventory/types.js';
 import { planInventory } from '../inventory/plan.js';
 import type { MeshPlan } from '../network/plan.js';
 import type { Connector } from '../engine/sessions.js';
+import { currentRunLog } from '../logging/run-log.js';
+import { loggedConnector } from '../transport/logged-connection.js';
 import { connect } from '../transport/ssh.js';
 
 export interface CommandContext {
@@ -21,14 +23,14 @@ export interface CommandContext {
 export async function loadContext(inventoryPath: string, env: NodeJS.ProcessEnv = process.env): Promise<CommandContext> {
   const inventory = await loadInventory(inventoryPath, env);
   const passwords = becomePasswords(inventory.hosts, env);
-  return {
-    inventory,
-    plan: planInventory(inventory),
-    connect: (host) => {
-      const becomePassword = passwords.get(host.name);
-      return connect(host, becomePassword === undefined ? {} : { becomePassword });
-    },
+  const connector: Connector = (host) => {
+    const becomePassword = passwords.get(host.name);
+    return connect(host, becomePassword === undefined ? {} : { becomePassword });
   };
+  // -v / --log: every connection reports what it runs; no password is ever written.
+  const log = currentRunLog();
+  for (const password of passwords.values()) log?.addSecret(password);
+  return { inventory, plan: planInventory(inventory), connect: log === undefined ? connector : loggedConnector(connector, log.emit) };
 }
 
 /** Each host's sudo password, from the variable its inventory names (loadInventory checked each is set). */

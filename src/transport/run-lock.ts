@@ -6,6 +6,7 @@
 // A run that finds a host locked is told who holds it: the holder writes that into the file.
 import { hostname } from 'node:os';
 import { HostLockedError, TaskError } from '../errors.js';
+import { currentRunLog } from '../logging/run-log.js';
 import type { Connection, RunningCommand } from './connection.js';
 import { RUN_LOCK_SCRIPT } from './remote-scripts.js';
 
@@ -55,6 +56,7 @@ export async function takeRunLock(conn: Connection, request: RunLockRequest): Pr
     if (line === 'locked') return { release: () => command.end() };
     if (line.startsWith('busy ')) {
       holder = line.slice('busy '.length).trim();
+      currentRunLog()?.emit({ kind: 'lock-wait', host: conn.host, holder: holder || UNKNOWN_HOLDER, waitSeconds: request.waitSeconds });
       if (request.waitSeconds > 0) request.onWait?.(holder || UNKNOWN_HOLDER);
     }
   }

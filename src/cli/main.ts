@@ -66,6 +66,16 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** The options up, down and plan share. */
+interface ConvergeFlags {
+  inventory: string;
+  limit?: string;
+  forks: number;
+  lockTimeout: number;
+  json: boolean;
+  playbook?: string;
+}
+
 function buildProgram(output: Output, setExit: (code: number) => void): Command {
   const program = new Command('meshctl')
     .description('Bring up container networking across many Linux hosts over SSH, and prove that it works.')
@@ -93,11 +103,29 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .addOption(forksOption())
     .addOption(lockTimeoutOption())
     .option('--check', 'show what would change, change nothing', false)
+    .option('--diff', "show each changing task's file diffs and commands", false)
+    .option('--confirm', 'show the plan first and ask before applying it', false)
+    .option('-y, --yes', 'apply without asking (with --confirm)', false)
     .option('--json', 'print the result as one JSON object', false)
     .option('--playbook <file>', "run this playbook instead of the backend's")
-    .action(async (positional: string | undefined, opts: { inventory: string; limit?: string; forks: number; lockTimeout: number; check: boolean; json: boolean; playbook?: string }) => {
+    .action(async (positional: string | undefined, opts: ConvergeFlags & { check: boolean; diff: boolean; confirm: boolean; yes: boolean }) => {
       const { converge } = await import('../commands/converge.js');
       setExit(await converge('up', { ...opts, inventory: positional ?? opts.inventory, purge: false }, output));
+    });
+
+  program
+    .command('plan')
+    .description('show what `up` would change on each host (file diffs and commands), change nothing; same as up --check --diff')
+    .argument('[inventory]', 'inventory file (same as -i)')
+    .addOption(inventoryOption())
+    .addOption(limitOption('; their tunnels still reach every host'))
+    .addOption(forksOption())
+    .addOption(lockTimeoutOption())
+    .option('--json', 'print the result as one JSON object, with every task and its steps', false)
+    .option('--playbook <file>', "plan this playbook instead of the backend's")
+    .action(async (positional: string | undefined, opts: ConvergeFlags) => {
+      const { converge } = await import('../commands/converge.js');
+      setExit(await converge('up', { ...opts, inventory: positional ?? opts.inventory, purge: false, check: true, diff: true }, output));
     });
 
   program
@@ -110,9 +138,10 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .addOption(lockTimeoutOption())
     .option('--purge', 'also remove the packages `up` installed', false)
     .option('--check', 'show what would change, change nothing', false)
+    .option('--diff', "show each changing task's file diffs and commands", false)
     .option('--json', 'print the result as one JSON object', false)
     .option('--playbook <file>', "run this playbook instead of the backend's")
-    .action(async (positional: string | undefined, opts: { inventory: string; limit?: string; forks: number; lockTimeout: number; purge: boolean; check: boolean; json: boolean; playbook?: string }) => {
+    .action(async (positional: string | undefined, opts: ConvergeFlags & { purge: boolean; check: boolean; diff: boolean }) => {
       const { converge } = await import('../commands/converge.js');
       setExit(await converge('down', { ...opts, inventory: positional ?? opts.inventory }, output));
     });

@@ -1,17 +1,22 @@
 // `meshctl up` and `meshctl down`: run the backend's playbook on every host (or those of
 // --limit) that can be reached and locked, and print the recap. The plan always covers the whole
 // inventory, so the hosts run build their tunnels and routes toward the others as well: a host
-// left out, or unreachable this time, joins by itself on a later run.
+// left out, or unreachable this time, joins by itself on a later run. `--diff` shows each
+// changing task's file diffs and scripts (`meshctl plan` is `up --check --diff`); `--confirm`
+// plans first, shows that, and applies only once the operator says yes.
 import path from 'node:path';
 import { loadPlaybook, playbookDir, type PlaybookAction } from '../engine/playbook.js';
 import { prepareTasks } from '../engine/prepare.js';
 import { chooseProgress } from '../engine/progress.js';
-import { formatChanges, formatRecap, resultJson, runExitCode } from '../engine/result.js';
+import { formatPlan, planJson, wantsColour } from '../engine/plan-output.js';
+import { countHost, formatChanges, formatRecap, resultJson, runExitCode, runSucceeded, type RunResult } from '../engine/result.js';
 import { runTasks } from '../engine/run.js';
 import { withReachableSessions } from '../engine/sessions.js';
 import { modules } from '../modules/index.js';
 import type { Output } from '../output.js';
 import { runLockHolder } from '../transport/run-lock.js';
+import { UsageError } from '../errors.js';
+import { confirmApply, terminalPrompt, type Prompt } from './confirm.js';
 import { limitHosts, loadContext } from './context.js';
 
 export interface ConvergeOptions {
@@ -26,9 +31,18 @@ export interface ConvergeOptions {
   lockTimeout: number;
   /** Overrides playbooks/<backend>.yaml. */
   playbook?: string;
+  /** Show what each changing task's steps do: file diffs and scripts. */
+  diff?: boolean;
+  /** Plan first, show it and ask before applying. */
+  confirm?: boolean;
+  /** `-y`: the answer to --confirm's question is yes. */
+  yes?: boolean;
 }
 
-export async function converge(action: PlaybookAction, options: ConvergeOptions, output: Output): Promise<number> {
+export async function converge(action: PlaybookAction, options: ConvergeOptions, output: Output, prompt: Prompt = terminalPrompt): Promise<number> {
+  if (options.confirm === true && (options.check || options.json)) {
+    throw new UsageError(`--confirm cannot go with ${options.check ? '--check' : '--json'}: it asks on the terminal before applying`);
+  }
   const context = await loadContext(options.inventory);
   const { inventory, plan } = context;
   const hosts = limitHosts(inventory, options.limit);
@@ -44,15 +58,41 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
     holder: runLockHolder(),
     onWait: (host: string, holder: string) => output.err(`waiting for ${host}: locked by ${holder}`),
   };
-  const result = await withReachableSessions(hosts, context.connect, { forks: options.forks, lock }, (sessions) =>
-    runTasks(tasks, sessions, { forks: options.forks, check: options.check, progress }),
-  );
+  const colour = wantsColour();
+  // Planned and applied in the same sessions, so no other run can change a host in between.
+  const outcome = await withReachableSessions(hosts, context.connect, { forks: options.forks, lock }, async (sessions): Promise<RunResult | number> => {
+    const runOn = (check: boolean): Promise<RunResult> => runTasks(tasks, sessions, { forks: options.forks, check, progress });
+    if (options.confirm !== true) return runOn(options.check);
+    const planned = await runOn(true);
+    const shown = formatPlan(planned, { colour });
+    if (shown !== '') output.out(`\n${shown}`);
+    output.out(formatRecap(planned, true, action));
+    const changing = [...planned.values()].filter((host) => countHost(host).changed > 0).length;
+    if (!runSucceeded(planned)) {
+      output.err('meshctl: not applying: the plan did not finish on every host (see above)');
+      return runExitCode(planned);
+    }
+    if (changing === 0) return 0;
+    if (!(await confirmApply(changing, { yes: options.yes === true, prompt }))) {
+      output.err('Nothing was applied.');
+      return 0;
+    }
+    return runOn(false);
+  });
+  if (typeof outcome === 'number') return outcome;
+  const result = outcome;
 
-  if (options.json) output.out(JSON.stringify(resultJson(result)));
-  else {
+  if (options.json) {
+    const json = resultJson(result);
+    if (options.diff === true) {
+      const tasksOf = planJson(result);
+      for (const [name, host] of Object.entries(json.hosts)) Object.assign(host, { tasks: tasksOf[name] ?? [] });
+    }
+    output.out(JSON.stringify(json));
+  } else {
     // The live rows showed only where each host was; plain mode printed every reason already.
-    const changes = progress === 'live' ? formatChanges(result) : '';
-    if (changes !== '') output.out(changes);
+    const changes = options.diff === true ? formatPlan(result, { colour }) : progress === 'live' ? formatChanges(result) : '';
+    if (changes !== '') output.out(options.diff === true ? `\n${changes}` : changes);
     output.out(formatRecap(result, options.check, action));
   }
   return runExitCode(result);

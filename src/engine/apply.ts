@@ -15,7 +15,7 @@ export interface TaskResult {
   task: string;
   status: TaskStatus;
   reason: string;
-  /** In check mode: what would run. */
+  /** What ran, or in check mode would run, when the task changes. */
   steps?: Step[];
 }
 
@@ -51,7 +51,7 @@ export class HostTasks {
     if (after.changed) {
       throw new TaskError(this.conn.host, task.name, `applied, but the host still differs: ${after.reason}`);
     }
-    return { task: task.name, status: 'changed', reason: first.reason };
+    return { task: task.name, status: 'changed', reason: first.reason, steps: first.steps };
   }
 
   private async factsOf(index: number): Promise<GatheredFacts> {

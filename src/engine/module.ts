@@ -13,10 +13,14 @@ export interface FactQuery<T> {
   parse(result: ExecResult): T;
 }
 
-/** What a plan asks the engine to do, in order. Scripts must quote every value (shellJoin). */
+/**
+ * What a plan asks the engine to do, in order. Scripts must quote every value (shellJoin). A put
+ * carries the file it replaces when the module read it as a fact (null: there is none), so that
+ * `plan`/`--diff` can show the change; left out when the module did not read it.
+ */
 export type Step =
   | { kind: 'run'; script: string }
-  | { kind: 'put'; path: string; content: string; mode: number };
+  | { kind: 'put'; path: string; content: string; mode: number; before?: string | null };
 
 export type Plan =
   | { changed: false; reason: string }
@@ -64,4 +68,8 @@ export function refuse(reason: string): never {
 export const ok = (reason: string): Plan => ({ changed: false, reason });
 export const change = (reason: string, steps: Step[]): Plan => ({ changed: true, reason, steps });
 export const run = (script: string): Step => ({ kind: 'run', script });
-export const put = (path: string, content: string, mode = 0o644): Step => ({ kind: 'put', path, content, mode });
+export const put = (path: string, content: string, mode = 0o644, before?: string | null): Step =>
+  before === undefined ? { kind: 'put', path, content, mode } : { kind: 'put', path, content, mode, before };
+
+/** What a file fact says a put replaces: its text, or null when there is no such file. */
+export const textBefore = (file: { exists: false } | { exists: true; text: string }): string | null => (file.exists ? file.text : null);

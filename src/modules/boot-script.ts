@@ -9,7 +9,7 @@
 // absent: stop and disable the unit first (nothing re-creates the links), run `remove` inline
 //   when anything is left, then delete both files.
 import { z } from 'zod';
-import { change, defineModule, FactParseError, ok, put, run, type Module, type Plan, type Step } from '../engine/module.js';
+import { change, defineModule, FactParseError, ok, put, run, textBefore, type Module, type Plan, type Step } from '../engine/module.js';
 import type { ExecResult } from '../transport/connection.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
 import { fileFact, type FileText } from './file-fact.js';
@@ -82,11 +82,11 @@ function planPresent<Params extends BootScriptParams>(p: Params, facts: BootScri
   const reasons: string[] = [];
   if (!sameFile(facts.script, script)) {
     reasons.push(`write ${p.script}`);
-    steps.push(put(p.script, script, 0o755));
+    steps.push(put(p.script, script, 0o755, textBefore(facts.script)));
   }
   if (!sameFile(facts.unit, unit)) {
     reasons.push(`install ${p.unit}`);
-    steps.push(put(unitPath(p), unit), run('systemctl daemon-reload'));
+    steps.push(put(unitPath(p), unit, 0o644, textBefore(facts.unit)), run('systemctl daemon-reload'));
   }
   if (!facts.enabled) {
     reasons.push(`enable ${p.unit} at boot`);

@@ -42,8 +42,8 @@ export type DockerDaemonParams = z.output<typeof params>;
 export type DaemonBackup = { exists: false } | { exists: true; existed: boolean; original: JsonObject };
 
 export interface DockerDaemonFacts {
-  /** The settings in daemon.json ({} when there is no file). Not read by `absent`. */
-  daemon_json?: { exists: boolean; settings: JsonObject };
+  /** The settings in daemon.json ({} when there is no file) and its text (null: no file). Not read by `absent`. */
+  daemon_json?: { exists: boolean; settings: JsonObject; text: string | null };
   backup: DaemonBackup;
   docker_active: boolean;
   /** User-defined Docker networks (only read with reset_network_store). */
@@ -75,7 +75,7 @@ export const dockerDaemon = defineModule<DockerDaemonParams, DockerDaemonFacts>(
 });
 
 function planPresent(p: DockerDaemonParams, facts: DockerDaemonFacts): Plan {
-  const current = facts.daemon_json ?? { exists: false, settings: {} };
+  const current = facts.daemon_json ?? { exists: false, settings: {}, text: null };
   const differing = Object.keys(p.settings).filter((key) => !isDeepStrictEqual(current.settings[key], p.settings[key]));
   if (differing.length === 0) return ok(`${DAEMON_JSON} has ${Object.keys(p.settings).join(', ')} as wanted`);
 
@@ -85,9 +85,9 @@ function planPresent(p: DockerDaemonParams, facts: DockerDaemonFacts): Plan {
   // Only the first change saves: later ones would save meshctl's own settings as "original".
   if (!facts.backup.exists) {
     const backup = { existed: current.exists, original: current.settings };
-    steps.push(put(p.backup, formatJson(backup), 0o644));
+    steps.push(put(p.backup, formatJson(backup), 0o644, null));
   }
-  steps.push(put(DAEMON_JSON, formatJson({ ...current.settings, ...p.settings }), 0o644));
+  steps.push(put(DAEMON_JSON, formatJson({ ...current.settings, ...p.settings }), 0o644, current.text));
   refuseToLoseNetworks(p, facts);
   if (facts.docker_active) {
     steps.push(run(restartDocker({ previous: current.exists ? formatJson(current.settings) : null }, p.reset_network_store)));
@@ -168,8 +168,8 @@ function parseJsonObject(path: string, text: string): JsonObject {
 }
 
 export function parseDaemonJson(file: FileText): NonNullable<DockerDaemonFacts['daemon_json']> {
-  if (!file.exists) return { exists: false, settings: {} };
-  return { exists: true, settings: parseJsonObject(DAEMON_JSON, file.text) };
+  if (!file.exists) return { exists: false, settings: {}, text: null };
+  return { exists: true, settings: parseJsonObject(DAEMON_JSON, file.text), text: file.text };
 }
 
 export function parseBackup(path: string, file: FileText): DaemonBackup {

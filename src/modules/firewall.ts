@@ -37,7 +37,8 @@ export interface FirewallFacts {
   firewalld: { installed: boolean; active: boolean; enabled: boolean };
   /** The iptables FORWARD chain's policy; null when iptables is not installed. */
   forward: ForwardPolicy | null;
-  record: { exists: false } | ({ exists: true } & FirewallRecord);
+  /** What meshctl recorded, with the file's text (what a rewrite replaces). */
+  record: { exists: false } | ({ exists: true; text: string } & FirewallRecord);
 }
 
 const NO_UFW = 'meshctl: no ufw';
@@ -106,7 +107,7 @@ function planDisabled(p: FirewallParams, facts: FirewallFacts): Plan {
   if (before === undefined || !isDeepStrictEqual(recordOf(before), record)) {
     // Written before anything is turned off, so a failure halfway still leaves the way back.
     if (before === undefined) steps.push(run(shellJoin(['mkdir', '-p', posix.dirname(RECORD_PATH)])));
-    steps.push(put(RECORD_PATH, JSON.stringify(record, null, 2) + '\n', 0o644));
+    steps.push(put(RECORD_PATH, JSON.stringify(record, null, 2) + '\n', 0o644, facts.record.exists ? facts.record.text : null));
   }
   steps.push(...commands.map(run));
   return change(actions.join(', '), steps);
@@ -193,5 +194,5 @@ export function parseRecord(file: FileText): FirewallFacts['record'] {
   }
   const record = recordSchema.safeParse(json);
   if (!record.success) throw new FactParseError(`${RECORD_PATH} is not a record meshctl wrote: fix or delete it`);
-  return { exists: true, ...record.data };
+  return { exists: true, text: file.text, ...record.data };
 }

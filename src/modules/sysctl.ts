@@ -8,7 +8,7 @@
 // and the wanted one (`NAME = 1`). Several tasks may share one file: each touches only its lines.
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { change, defineModule, FactParseError, ok, put, refuse, run, type Plan, type Step } from '../engine/module.js';
+import { change, defineModule, FactParseError, ok, put, refuse, run, textBefore, type Plan, type Step } from '../engine/module.js';
 import type { ExecResult } from '../transport/connection.js';
 import { shellJoin, shellQuote } from '../transport/quote.js';
 import { fileFact, type FileText } from './file-fact.js';
@@ -61,7 +61,7 @@ function planPresent(p: SysctlParams, facts: SysctlFacts): Plan {
     const kept = lines.filter((line) => !own.lines.has(line));
     const content = [...kept, `# meshctl: ${p.name} was ${was}`, `${p.name} = ${p.value}`].join('\n') + '\n';
     if (!facts.file.exists) steps.push(run(shellJoin(['mkdir', '-p', posix.dirname(p.file)])));
-    steps.push(put(p.file, content, 0o644));
+    steps.push(put(p.file, content, 0o644, textBefore(facts.file)));
   }
   if (!live) steps.push(run(shellJoin(['sysctl', '-q', '-w', `${p.name}=${p.value}`])));
   const what = live ? `persist ${p.name} = ${p.value}` : `set ${p.name} to ${p.value} (was ${facts.runtime})`;
@@ -77,7 +77,7 @@ function planAbsent(p: SysctlParams, facts: SysctlFacts): Plan {
   const kept = lines.filter((line) => !own.lines.has(line));
   // A file left with only comments and blank lines is meshctl's leftover: delete it.
   if (kept.some((line) => line.trim() !== '' && !/^\s*[#;]/.test(line))) {
-    steps.push(put(p.file, kept.join('\n') + '\n', 0o644));
+    steps.push(put(p.file, kept.join('\n') + '\n', 0o644, textBefore(facts.file)));
   } else {
     steps.push(run(shellJoin(['rm', '-f', p.file])));
   }

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.js';
+import type { Prompt } from '../../../src/commands/confirm.js';
+import { converge as convergeCommand } from '../../../src/commands/converge.js';
 import { ConnectError } from '../../../src/errors.js';
 import type { Output } from '../../../src/output.js';
 import { connect } from '../../../src/transport/ssh.js';
@@ -265,5 +267,79 @@ describe('exec with a host that cannot be reached', () => {
         node2: { stdout: '', stderr: '', code: null, signal: null, unreachable: true, reason: NO_SESSION },
       },
     });
+  });
+});
+
+describe('plan', () => {
+  it('shows what up would run on each host and changes nothing there', async () => {
+    const result = await meshctl(['plan', inventory, '--playbook', playbook, '--lock-timeout', '5']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`node1\n  Record the peers: would change: set peers\n    run:\n      kv set peers '${PEERS_OF_NODE1}'`);
+    expect(result.stdout).toContain('Result: ok, 3 task(s) would change (check mode: nothing was changed).');
+    expect([...machines.values()].map((machine) => machine.changes)).toEqual([[], [], []]);
+  });
+
+  it('with --json gives every task per host with its steps', async () => {
+    const result = await meshctl(['plan', inventory, '--playbook', playbook, '--lock-timeout', '5', '--limit', 'node1', '--json']);
+    expect(JSON.parse(result.stdout)).toEqual({
+      ok: true,
+      hosts: {
+        node1: {
+          ok: 0,
+          changed: 1,
+          failed: 0,
+          unreachable: false,
+          tasks: [{ task: 'Record the peers', status: 'changed', reason: 'would change: set peers', steps: [{ run: `kv set peers '${PEERS_OF_NODE1}'` }] }],
+        },
+      },
+    });
+    expect(machines.get('node1')?.changes).toEqual([]);
+  });
+});
+
+describe('up --confirm', () => {
+  const options = { inventory: '', forks: 10, check: false, json: false, purge: false, lockTimeout: 5, confirm: true };
+  const answering = (answer: string, asked: string[] = []): Prompt => ({
+    interactive: true,
+    ask: async (question) => {
+      asked.push(question);
+      return answer;
+    },
+  });
+
+  it('shows the plan, asks, and applies on yes', async () => {
+    const asked: string[] = [];
+    const output = capture();
+    const code = await convergeCommand('up', { ...options, inventory, playbook }, output, answering('y', asked));
+    expect(code).toBe(0);
+    expect(asked).toEqual(['Apply these changes to 3 host(s)? [y/N] ']);
+    expect(output.stdout.join('\n')).toContain("node2\n  Record the peers: would change: set peers\n    run:\n      kv set peers");
+    expect(peersOf('node1')).toBe(PEERS_OF_NODE1);
+  });
+
+  it('applies nothing on no (or just Enter)', async () => {
+    for (const answer of ['n', '']) {
+      const output = capture();
+      expect(await convergeCommand('up', { ...options, inventory, playbook }, output, answering(answer))).toBe(0);
+      expect(output.stderr).toEqual(['Nothing was applied.']);
+    }
+    expect([...machines.values()].map((machine) => machine.changes)).toEqual([[], [], []]);
+  });
+
+  it('does not ask when nothing would change', async () => {
+    expect((await converge('up')).code).toBe(0);
+    const asked: string[] = [];
+    expect(await convergeCommand('up', { ...options, inventory, playbook }, capture(), answering('y', asked))).toBe(0);
+    expect(asked).toEqual([]);
+  });
+
+  it('refuses with exit 2 when stdin is not a terminal, and applies with -y without asking', async () => {
+    const refused = await converge('up', '--confirm');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--confirm asks before applying, but stdin is not a terminal');
+    expect(peersOf('node1')).toBeUndefined();
+    const yes = await converge('up', '--confirm', '-y');
+    expect(yes.code).toBe(0);
+    expect(peersOf('node1')).toBe(PEERS_OF_NODE1);
   });
 });

@@ -200,7 +200,7 @@ describe('HostTasks: changes', () => {
   it('reports the reason of the first look once the steps converged', async () => {
     const host = new FakeHost('a', { k: 'old' });
     const result = await applyOne(host, kvTask('set k', { key: 'k', value: 'new' }));
-    expect(result).toEqual({ task: 'set k', status: 'changed', reason: "set k to new (was 'old')" });
+    expect(result).toEqual({ task: 'set k', status: 'changed', reason: "set k to new (was 'old')", steps: [{ kind: 'run', script: 'kv set k new' }] });
     expect(host.store.get('k')).toBe('new');
   });
 

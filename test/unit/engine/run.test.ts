@@ -95,7 +95,10 @@ describe('runTasks', () => {
       silent,
     );
     expect([...result.keys()]).toEqual(['a', 'b', 'c']);
-    expect(result.get('a')).toEqual({ unreachable: false, tasks: [{ task: 'set', status: 'changed', reason: "set x to 1 (was '')" }] });
+    expect(result.get('a')).toEqual({
+      unreachable: false,
+      tasks: [{ task: 'set', status: 'changed', reason: "set x to 1 (was '')", steps: [{ kind: 'run', script: 'kv set x 1' }] }],
+    });
     expect(result.get('b')).toEqual({ unreachable: true, tasks: [], failure: { reason: 'no SSH session with 10.0.0.2:22 within 3s' } });
     expect(result.get('c')?.failure).toEqual({ task: 'run lock', reason: 'locked by meshctl pid 7 from ops since 2030-01-01T00:00:00.000Z' });
     expect(countHost(result.get('c') ?? { tasks: [], unreachable: false }).failed).toBe(1);

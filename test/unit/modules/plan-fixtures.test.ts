@@ -12,6 +12,11 @@
 //   fact: every field, at every depth, with the same type (so a renamed or retyped fact field
 //   fails here instead of leaving stale fixtures that still pass).
 // Generated texts (scripts) are named, not pasted: see generated-texts.ts.
+//
+// A put's `before` (the file it replaces, for `plan`'s diffs) is checked like the rest: null (no
+// such file), a literal text, or `{ fact: NAME }` for the text of the file fact NAME as the plan
+// got it (null when that fact says the file is missing). A put without `before` in the fixture
+// must not carry one.
 import path from 'node:path';
 import { expect } from 'vitest';
 import { z } from 'zod';
@@ -24,8 +29,17 @@ const root = path.join(fixturesHome, 'fixtures');
 
 const fixtureStep = z.union([
   z.strictObject({ run: z.string() }),
-  z.strictObject({ put: z.strictObject({ path: z.string(), mode: z.number().int(), content: z.string() }) }),
+  z.strictObject({
+    put: z.strictObject({
+      path: z.string(),
+      mode: z.number().int(),
+      content: z.string(),
+      before: z.union([z.string(), z.null(), z.strictObject({ fact: z.string() })]).optional(),
+    }),
+  }),
 ]);
+
+const fileFactShape = z.union([z.object({ exists: z.literal(false) }), z.object({ exists: z.literal(true), text: z.string() })]);
 
 const fixtureSchema = z
   .strictObject({
@@ -45,7 +59,21 @@ const factFrom = z.strictObject({ from: z.string().regex(/^facts\/[^/]+\/[^/]+\.
 type FixtureStep = z.output<typeof fixtureStep>;
 
 function asFixtureStep(step: Step): FixtureStep {
-  return step.kind === 'run' ? { run: step.script } : { put: { path: step.path, mode: step.mode, content: step.content } };
+  if (step.kind === 'run') return { run: step.script };
+  const put = { path: step.path, mode: step.mode, content: step.content };
+  return { put: step.before === undefined ? put : { ...put, before: step.before } };
+}
+
+/** The fixture's steps with each `before: { fact: NAME }` replaced by that fact's text. */
+function resolveBefore(steps: FixtureStep[], facts: Record<string, unknown>): FixtureStep[] {
+  return steps.map((step) => {
+    if (!('put' in step)) return step;
+    const before = step.put.before;
+    if (before === undefined || before === null || typeof before === 'string') return step;
+    if (!(before.fact in facts)) throw new Error(`before: { fact: ${before.fact} }: the fixture gives no such fact`);
+    const file = fileFactShape.parse(facts[before.fact]);
+    return { put: { ...step.put, before: file.exists ? file.text : null } };
+  });
 }
 
 /** The facts the plan gets: each taken from its fact fixture, or the literal once checked. */
@@ -122,7 +150,7 @@ describeModuleFixtures(root, 'plan', (module, raw) => {
     expect(plan.reason).toContain(fixture.noop);
     return;
   }
-  const steps = z.array(fixtureStep).parse(withGeneratedTexts(fixture.steps, module.name, fixture.params));
+  const steps = resolveBefore(z.array(fixtureStep).parse(withGeneratedTexts(fixture.steps, module.name, fixture.params)), facts);
   expect(plan.changed, `expected a change, got: ${plan.reason}`).toBe(true);
   if (plan.changed) expect(plan.steps.map(asFixtureStep)).toEqual(steps);
   if (fixture.reason !== undefined) expect(plan.reason).toContain(fixture.reason);

@@ -53,6 +53,16 @@ export interface BackendSpec {
   whileUp?: (lab: Lab) => void;
 }
 
+/** What a host's networking and meshctl's files look like: a run that changes nothing leaves it alone. */
+const STATE_OF_HOST = [
+  'ip -o link show | sed "s/ qlen.*//"',
+  'ip -4 -o addr show',
+  'ip -4 route show',
+  'ovs-vsctl show 2>/dev/null | grep -v ovs_version',
+  'cat /etc/docker/daemon.json /etc/sysctl.d/60-meshctl.conf 2>/dev/null',
+  'ls -l /etc/systemd/system /usr/local/lib/meshctl 2>/dev/null',
+].join('; ');
+
 // node3 brings settings of its own, which `up` must keep and `down` give back as they were.
 const OWN_DAEMON_JSON = '{\n  "log-level": "warn"\n}\n';
 const OWN_ROUTE = '10.99.0.0/24';
@@ -135,6 +145,15 @@ export function lifecycle(spec: BackendSpec): void {
       const drift = spec.drift;
       it('shows the plan in check mode without changing anything, then repairs the drift', async () => {
         expect((await lab.onHosts(drift, 'node2')).ok).toBe(true);
+        const digest = async (): Promise<Record<string, string>> => {
+          const state = await lab.onHosts(`{ ${STATE_OF_HOST}; } 2>&1 | sha256sum`);
+          return Object.fromEntries(lab.hosts.map((host) => [host, state.hosts[host]?.stdout ?? '']));
+        };
+        const before = await digest();
+        const plan = await meshctl(['plan', lab.inventory]);
+        expect(plan.code, plan.stderr).toBe(0);
+        expect(plan.stdout).toMatch(/node2/);
+        expect(await digest(), 'meshctl plan changed a host').toEqual(before);
         const check = json<RunJson>(await meshctl(['up', lab.inventory, '--check', '--json']));
         expect(check.hosts.node2?.changed).toBe(1);
         const again = json<RunJson>(await meshctl(['up', lab.inventory, '--check', '--json']));
@@ -196,6 +215,39 @@ export async function expectMatrixOk(lab: Lab, count: number): Promise<MatrixJso
   expect(body.ok).toBe(true);
   expect(result.code).toBe(0);
   return body;
+}
+
+/** Two runs at once take turns on each host; a run killed with SIGKILL leaves no lock behind. */
+function runLockTakesTurns(lab: Lab): void {
+  it('lets two runs at once take turns on every host, and a third changes nothing', async () => {
+    const both = await Promise.all([meshctl(['up', lab.inventory, '--json']), meshctl(['up', lab.inventory, '--json'])]);
+    for (const run of both) expect(json<RunJson>(run).ok, run.stdout + run.stderr).toBe(true);
+    const third = json<RunJson>(await meshctl(['up', lab.inventory, '--json']));
+    for (const host of lab.hosts) expect(third.hosts[host]?.changed, host).toBe(0);
+  });
+
+  it('leaves no lock behind when a run holding it is killed', async () => {
+    const holding = spawn(process.execPath, [BIN, 'exec', '-i', lab.inventory, '--lock', '--limit', 'node1', '--', 'sleep 60'], { stdio: 'ignore' });
+    try {
+      const lockState = async (): Promise<string> =>
+        (await lab.onHosts('flock -n /run/meshctl.lock true && echo free || echo held', 'node1')).hosts.node1?.stdout.trim() ?? '';
+      await until(async () => (await lockState()) === 'held', 30_000);
+      holding.kill('SIGKILL');
+      await until(async () => (await lockState()) === 'free', 30_000);
+    } finally {
+      holding.kill('SIGKILL');
+    }
+    const after = await meshctl(['up', lab.inventory, '--json', '--lock-timeout', '5']);
+    expect(json<RunJson>(after).ok, after.stdout + after.stderr).toBe(true);
+  });
+}
+
+async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not so within ${timeoutMs / 1000}s`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
 
 /**

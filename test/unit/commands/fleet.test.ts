@@ -1,11 +1,9 @@
 // up, down and exec through the CLI on a fleet where a host is missing, failing or locked by
 // another run: the SSH connector is replaced by FakeHosts (a host can be made unreachable), the
 // module registry by one test module, and the run lock's file by one in each fake machine.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import type { Prompt } from '../../../src/commands/confirm.js';
 import { converge as convergeCommand } from '../../../src/commands/converge.js';
@@ -14,6 +12,7 @@ import type { Output } from '../../../src/output.js';
 import { connect } from '../../../src/transport/ssh.js';
 import { takeRunLock, type RunLock } from '../../../src/transport/run-lock.js';
 import { FakeHost } from '../engine/fake-host.js';
+import { useIsolatedHome } from '../isolated-home.js';
 
 vi.mock('../../../src/transport/ssh.js', () => ({ connect: vi.fn() }));
 vi.mock('../../../src/modules/index.js', async () => {
@@ -47,33 +46,15 @@ down:
 `;
 const NO_SESSION = 'no SSH session with 10.0.0.3:22 within 3s';
 
-let dir: string;
+const home = useIsolatedHome('fleet');
 let inventory: string;
 let playbook: string;
-let agent: net.Server;
-const saved = { HOME: process.env['HOME'], SSH_AUTH_SOCK: process.env['SSH_AUTH_SOCK'] };
 
 beforeAll(async () => {
-  // A home of its own (known_hosts) and a socket standing in for ssh-agent (hosts without a key).
-  dir = await mkdtemp(path.join(tmpdir(), 'meshctl-fleet-'));
-  const socket = path.join(dir, 'agent.sock');
-  agent = net.createServer();
-  await new Promise<void>((resolve) => agent.listen(socket, resolve));
-  process.env['HOME'] = dir;
-  process.env['SSH_AUTH_SOCK'] = socket;
-  inventory = path.join(dir, 'inventory.yaml');
-  playbook = path.join(dir, 'playbook.yaml');
+  inventory = path.join(home.dir, 'inventory.yaml');
+  playbook = path.join(home.dir, 'playbook.yaml');
   await writeFile(inventory, INVENTORY);
   await writeFile(playbook, PLAYBOOK);
-});
-
-afterAll(async () => {
-  for (const [name, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  await new Promise<void>((resolve) => agent.close(() => resolve()));
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** The fake machines of one test (fresh stores), and which of them cannot be reached. */
@@ -161,7 +142,7 @@ describe('up with a host that cannot be reached', () => {
 
 describe('up with a host whose task fails', () => {
   it('converges the others, names the task and the reason, and exits 1', async () => {
-    const failing = path.join(dir, `failing-${run}.yaml`);
+    const failing = path.join(home.dir, `failing-${run}.yaml`);
     await writeFile(failing, INVENTORY.replace("address: 10.0.0.2, underlay_address: 10.1.0.2 }", "address: 10.0.0.2, underlay_address: 10.1.0.2, vars: { fail: 'disk full' } }"));
     const result = await meshctl(['up', failing, '--playbook', playbook, '--json']);
     expect(result.code).toBe(1);

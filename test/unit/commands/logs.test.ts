@@ -1,9 +1,7 @@
 // -v and --log through the CLI, with the SSH connector replaced by FakeHosts and the module
 // registry by one test module (as in fleet.test.ts): where the options may go, what -v prints,
 // and what the log file holds, the sudo password (a become_password_env variable) redacted.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.js';
@@ -12,6 +10,7 @@ import type { Output } from '../../../src/output.js';
 import { connect } from '../../../src/transport/ssh.js';
 import { takeRunLock } from '../../../src/transport/run-lock.js';
 import { FakeHost } from '../engine/fake-host.js';
+import { useIsolatedHome } from '../isolated-home.js';
 
 vi.mock('../../../src/transport/ssh.js', () => ({ connect: vi.fn() }));
 vi.mock('../../../src/modules/index.js', async () => {
@@ -45,34 +44,20 @@ down:
     params: { key: secret, value: none, fail: "{{ fail }}" }
 `;
 
-let dir: string;
+const home = useIsolatedHome('logs');
 let inventory: string;
 let playbook: string;
-let agent: net.Server;
-const saved = { HOME: process.env['HOME'], SSH_AUTH_SOCK: process.env['SSH_AUTH_SOCK'] };
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'meshctl-logs-'));
-  const socket = path.join(dir, 'agent.sock');
-  agent = net.createServer();
-  await new Promise<void>((resolve) => agent.listen(socket, resolve));
-  process.env['HOME'] = dir;
-  process.env['SSH_AUTH_SOCK'] = socket;
   process.env[PASSWORD_VARIABLE] = PASSWORD;
-  inventory = path.join(dir, 'inventory.yaml');
-  playbook = path.join(dir, 'playbook.yaml');
+  inventory = path.join(home.dir, 'inventory.yaml');
+  playbook = path.join(home.dir, 'playbook.yaml');
   await writeFile(inventory, INVENTORY);
   await writeFile(playbook, PLAYBOOK);
 });
 
-afterAll(async () => {
-  for (const [name, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+afterAll(() => {
   delete process.env[PASSWORD_VARIABLE];
-  await new Promise<void>((resolve) => agent.close(() => resolve()));
-  await rm(dir, { recursive: true, force: true });
 });
 
 let machines: Map<string, FakeHost>;
@@ -144,7 +129,7 @@ describe('-v', () => {
 
 describe('--log FILE', () => {
   it('appends every event with a timestamp, scripts and outputs in full, and the password redacted', async () => {
-    const file = path.join(dir, 'first.log');
+    const file = path.join(home.dir, 'first.log');
     expect((await meshctl(['--log', file, ...up()])).code).toBe(0);
     // The second run reads the recorded value back: the password is then on a command's stdout.
     expect((await meshctl([...up(), '--log', file])).code).toBe(0);
@@ -170,7 +155,7 @@ describe('--log FILE', () => {
   });
 
   it('records a wait for a host that another run holds', async () => {
-    const file = path.join(dir, 'lock.log');
+    const file = path.join(home.dir, 'lock.log');
     const other = await takeRunLock(new FakeHost('node2'), { holder: 'meshctl pid 1 from elsewhere', waitSeconds: 0 });
     const result = await meshctl(up('--log', file, '--lock-timeout', '0.2'));
     await other.release();
@@ -179,7 +164,7 @@ describe('--log FILE', () => {
   });
 
   it('is bad input (exit 2, no host touched) when the file cannot be opened', async () => {
-    const result = await meshctl(up('--log', path.join(dir, 'missing', 'x.log')));
+    const result = await meshctl(up('--log', path.join(home.dir, 'missing', 'x.log')));
     expect(result.code).toBe(2);
     expect(result.stderr.join('\n')).toMatch(/--log .*x\.log: cannot open it for writing/);
     expect(vi.mocked(connect)).not.toHaveBeenCalled();

@@ -3,46 +3,23 @@
 // bad/, `{home}` for ~), before any connection is opened or any name looked up, and meshctl
 // exits 2 with that message and no stack. Support files the corpus points at are in bad/files/.
 import dns from 'node:dns';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.js';
-import type { Output } from '../../../src/cli/output.js';
+import type { Output } from '../../../src/output.js';
 import { loadContext } from '../../../src/commands/context.js';
 import { InputError, UsageError } from '../../../src/errors.js';
 import { connect } from '../../../src/transport/ssh.js';
+import { useIsolatedHome } from '../isolated-home.js';
 
 vi.mock('../../../src/transport/ssh.js', () => ({ connect: vi.fn() }));
 
 const dir = path.resolve(import.meta.dirname, 'bad');
 const EXPECT = '# expect: ';
 
-let home: string;
-let agent: net.Server;
-const saved = { HOME: process.env['HOME'], SSH_AUTH_SOCK: process.env['SSH_AUTH_SOCK'] };
-
-beforeAll(async () => {
-  // A home of its own (the default known_hosts lives there) and a socket standing in for
-  // ssh-agent, so hosts without a key pass and the machine's own settings do not matter.
-  home = await mkdtemp(path.join(tmpdir(), 'meshctl-corpus-'));
-  await mkdir(path.join(home, '.ssh'));
-  const socket = path.join(home, 'agent.sock');
-  agent = net.createServer();
-  await new Promise<void>((resolve) => agent.listen(socket, resolve));
-  process.env['HOME'] = home;
-  process.env['SSH_AUTH_SOCK'] = socket;
-});
-
-afterAll(async () => {
-  for (const [name, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  await new Promise<void>((resolve) => agent.close(() => resolve()));
-  await rm(home, { recursive: true, force: true });
-});
+const home = useIsolatedHome('corpus');
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -67,7 +44,7 @@ async function readCase(name: string): Promise<Case> {
 
 /** The message as the corpus writes it: paths relative to bad/, the home directory as {home}. */
 function relative(message: string): string[] {
-  return message.replaceAll(`${dir}/`, '').replaceAll(home, '{home}').split('\n');
+  return message.replaceAll(`${dir}/`, '').replaceAll(home.dir, '{home}').split('\n');
 }
 
 function capture(): Output & { errors: string[] } {
@@ -125,7 +102,7 @@ describe('bad paths and flags', () => {
   });
 
   it('refuses --limit naming a host the inventory does not have, before connecting', async () => {
-    const file = path.join(home, 'good.yaml');
+    const file = path.join(home.dir, 'good.yaml');
     await writeFile(file, 'hosts:\n  - name: node1\n    address: 10.0.0.1\nmesh:\n  backend: ovs-gre\n  pool: 172.17.0.0/16\n  slice_prefix: 18\n');
     const output = capture();
     expect(await withoutNetwork(() => main(['exec', '-i', file, '-l', 'node9', '--', 'true'], output))).toBe(2);

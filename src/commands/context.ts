@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { didYouMean } from '../inventory/suggest.js';
 import { loadInventory } from '../inventory/load.js';
 import type { Host, Inventory } from '../inventory/types.js';
+import { readAllocations } from '../inventory/allocations.js';
 import { planInventory } from '../inventory/plan.js';
 import type { MeshPlan } from '../network/plan.js';
 import type { Connector } from '../engine/sessions.js';
@@ -12,6 +13,7 @@ import { connect } from '../transport/ssh.js';
 
 export interface CommandContext {
   inventory: Inventory;
+  /** Slices as an earlier `up` recorded them, new hosts placed around them. */
   plan: MeshPlan;
   connect: Connector;
 }
@@ -30,7 +32,8 @@ export async function loadContext(inventoryPath: string, env: NodeJS.ProcessEnv 
   // -v / --log: every connection reports what it runs; no password is ever written.
   const log = currentRunLog();
   for (const password of passwords.values()) log?.addSecret(password);
-  return { inventory, plan: planInventory(inventory), connect: log === undefined ? connector : loggedConnector(connector, log.emit) };
+  const plan = planInventory(inventory, await readAllocations(inventory));
+  return { inventory, plan, connect: log === undefined ? connector : loggedConnector(connector, log.emit) };
 }
 
 /** Each host's sudo password, from the variable its inventory names (loadInventory checked each is set). */

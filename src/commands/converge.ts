@@ -17,6 +17,7 @@ import type { Output } from '../output.js';
 import { runLockHolder } from '../transport/run-lock.js';
 import { UsageError } from '../errors.js';
 import { confirmApply, terminalPrompt, type Prompt } from './confirm.js';
+import { writeAllocations } from '../inventory/allocations.js';
 import { limitHosts, loadContext } from './context.js';
 
 export interface ConvergeOptions {
@@ -52,6 +53,9 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
   const allTasks = prepareTasks(playbook, action, inventory, plan, { purge: options.purge });
   const tasks = new Map(hosts.map((host) => [host.name, allTasks.get(host.name) ?? []]));
 
+  // Recorded before anything runs, so hosts keep their slices even if this run stops half way.
+  if (action === 'up' && !options.check && options.confirm !== true) await writeAllocations(inventory, plan);
+
   const progress = chooseProgress(options);
   const lock = {
     timeoutSeconds: options.lockTimeout,
@@ -77,6 +81,7 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
       output.err('Nothing was applied.');
       return 0;
     }
+    if (action === 'up') await writeAllocations(inventory, plan);
     return runOn(false);
   });
   if (typeof outcome === 'number') return outcome;

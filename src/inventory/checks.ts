@@ -146,7 +146,7 @@ function checkMesh(raw: RawInventory, mesh: UnresolvedMesh, backend: Backend): F
       message: `${mesh.pool} holds ${slices} slice${slices === 1n ? '' : 's'} of /${mesh.slice_prefix}, too few for ${raw.hosts.length} hosts`,
     });
   }
-  const indexes = allocateSlices(raw.hosts.map((h) => ({ name: h.name, meshIndex: h.mesh_index })));
+  const indexes = allocateSlices(raw.hosts.map((h) => ({ name: h.name, meshIndex: h.mesh_index })), { slices });
   const owner = new Map<number, number>();
   raw.hosts.forEach((host, i) => {
     const index = indexes.get(host.name) ?? i;

@@ -2,7 +2,7 @@
 // Pure: a function of the mesh settings and the hosts only, so the same inventory always
 // yields the same plan and `up`, `down` and `verify` agree without asking any host.
 import { allocateSlices } from './allocate.js';
-import { firstHost, prefixOf, sliceAt } from './ipv4.js';
+import { firstHost, prefixOf, sliceAt, sliceCount } from './ipv4.js';
 
 export interface Peer {
   name: string;
@@ -34,12 +34,14 @@ export interface PlanInput {
   slicePrefix: number;
   mtu: number;
   hosts: readonly { name: string; underlayAddress: string; meshIndex?: number | undefined }[];
+  /** Slices held from an earlier run (host name → index), which those hosts keep. */
+  recorded?: ReadonlyMap<string, number> | undefined;
 }
 
 export function planMesh(input: PlanInput): MeshPlan {
   const { pool, slicePrefix, mtu } = input;
   const poolPrefix = prefixOf(pool);
-  const indexes = allocateSlices(input.hosts);
+  const indexes = allocateSlices(input.hosts, { recorded: input.recorded, slices: sliceCount(pool, slicePrefix) });
   const hosts = new Map<string, HostPlan>();
   for (const host of input.hosts) {
     const index = indexes.get(host.name) ?? 0;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { SandboxError } from '../errors.js';
 import { aptInstall, hasProgram } from './apt.js';
 import { runChecked, runCommand } from './exec.js';
-import { withFileLock } from './lock.js';
+import { withFileLock } from '../file-lock.js';
 import { baseImageTag, hostImageTag, hostRecipe, shortHash, type HostRecipe } from './recipe.js';
 import { debootstrapRoot, removeRoot } from './rootfs.js';
 
@@ -25,7 +25,7 @@ export async function ensureHostImage(log: (line: string) => void, recipe: HostR
     await customise(base, tag, recipe, log);
     log(`built host image ${tag} in ${Math.round((Date.now() - started) / 1000)}s`);
     return tag;
-  });
+  }, (message) => new SandboxError(message));
 }
 
 export async function imageExists(tag: string): Promise<boolean> {

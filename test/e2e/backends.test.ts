@@ -1,4 +1,5 @@
 // Every backend through the same life on sandbox hosts (test/e2e/lifecycle.ts): one row each.
+import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { json, meshctl } from './cli.js';
 import { expectMatrixOk, lifecycle, type BackendSpec, type Lab, type RunJson } from './lifecycle.js';
@@ -48,9 +49,35 @@ function joinFailsSafely(lab: Lab): void {
   });
 }
 
+/** A host leaves the inventory and comes back: no other host's subnet moves, peers drop its tunnels. */
+function slicesStayPut(lab: Lab): void {
+  it('keeps every host on its subnet when a host leaves the inventory and comes back', async () => {
+    const record = (): Promise<Record<string, { slice: string }>> =>
+      readFile(lab.inventory.replace(/\.yaml$/, '.state.json'), 'utf8').then((text) => (JSON.parse(text) as { hosts: Record<string, { slice: string }> }).hosts);
+    const before = await record();
+    const full = await readFile(lab.inventory, 'utf8');
+    try {
+      await writeFile(lab.inventory, full.replace(/  - name: node2\n(    .*\n)+/, ''));
+      const without = json<RunJson>(await meshctl(['up', lab.inventory, '--json']));
+      expect(without.ok).toBe(true);
+      expect(Object.keys(without.hosts)).toEqual(['node1', 'node3']);
+      const after = await record();
+      expect(after).toEqual({ node1: before.node1, node3: before.node3 });
+      const ports = await lab.onHosts('ovs-vsctl list-ports br0', 'node1,node3');
+      for (const host of ['node1', 'node3']) expect(ports.hosts[host]?.stdout, host).not.toMatch(/node2/);
+      await expectMatrixOk({ ...lab, hosts: ['node1', 'node3'] }, 2);
+    } finally {
+      await writeFile(lab.inventory, full);
+    }
+    const back = json<RunJson>(await meshctl(['up', lab.inventory, '--json']));
+    expect(back.ok).toBe(true);
+    expect(await record()).toEqual(before);
+  });
+}
+
 const specs: BackendSpec[] = [
   { title: 'ovs-gre mesh', backend: 'ovs-gre', runLock: true, drift: 'ip link set veth-mesh nomaster', clean: ovsClean },
-  { title: 'ovs-vxlan mesh', backend: 'ovs-vxlan', drift: 'ip route del 10.240.0.0/16 dev docker0', clean: ovsClean },
+  { title: 'ovs-vxlan mesh', backend: 'ovs-vxlan', whileUp: slicesStayPut, drift: 'ip route del 10.240.0.0/16 dev docker0', clean: ovsClean },
   { title: 'ovs-vxlan mesh, larger', backend: 'ovs-vxlan', hosts: 6, short: true },
   { title: 'l2, untagged', backend: 'l2', gateway: true, drift: 'ip link set dev eth1 nomaster', clean: l2Clean, whileUp: joinFailsSafely },
   { title: 'l2 with VLAN 100', backend: 'l2', sets: ['mesh.l2.vlan=100'], gateway: true, drift: 'ip link set dev veth-l2 nomaster', clean: l2Clean },

@@ -107,9 +107,14 @@ describe('parseInventory', () => {
     ]);
   });
 
-  it('refuses colliding mesh indexes', () => {
-    const text = VALID.replace('    groups: [edge]\n', '    groups: [edge]\n    mesh_index: 1\n');
+  it('refuses two hosts given the same mesh index', () => {
+    const text = VALID.replace('    groups: [edge]\n', '    groups: [edge]\n    mesh_index: 1\n').replace('    ssh:\n      port: 2222\n', '    ssh:\n      port: 2222\n    mesh_index: 1\n');
     expect(problemsOf(text)).toEqual([expect.stringMatching(/hosts\[1\]\.mesh_index: slice 1 is also taken by hosts\[0\] \(node1\)/)]);
+  });
+
+  it('moves a host without a mesh index out of the way of one that has it', () => {
+    const text = VALID.replace('    groups: [edge]\n', '    groups: [edge]\n    mesh_index: 1\n');
+    expect(problemsOf(text)).toEqual([]);
   });
 
   it('reports YAML syntax errors with their position', () => {

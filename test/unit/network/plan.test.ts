@@ -53,3 +53,25 @@ describe('address arithmetic', () => {
     expect(pingPayloadFor(1462)).toBe(1434);
   });
 });
+
+describe('allocateSlices with a record of an earlier run', () => {
+  const recorded = new Map([['a', 0], ['b', 1], ['c', 2]]);
+
+  it('keeps every recorded host where it was when a host in the middle goes', () => {
+    expect([...allocateSlices([{ name: 'a' }, { name: 'c' }], { recorded })]).toEqual([['a', 0], ['c', 2]]);
+  });
+
+  it('gives a new host a free slice without moving anyone, also where its position is taken', () => {
+    expect([...allocateSlices([{ name: 'a' }, { name: 'd' }, { name: 'c' }], { recorded })]).toEqual([['a', 0], ['d', 1], ['c', 2]]);
+    const withoutB = new Map([['a', 0], ['c', 2]]);
+    expect([...allocateSlices([{ name: 'd' }, { name: 'a' }, { name: 'c' }], { recorded: withoutB })]).toEqual([['d', 1], ['a', 0], ['c', 2]]);
+  });
+
+  it('lets an explicit mesh_index win over a record, the recorded host moving to a free slice', () => {
+    expect([...allocateSlices([{ name: 'a' }, { name: 'b' }, { name: 'x', meshIndex: 1 }], { recorded })]).toEqual([['a', 0], ['b', 2], ['x', 1]]);
+  });
+
+  it('drops recorded slices past the pool', () => {
+    expect([...allocateSlices([{ name: 'a' }, { name: 'c' }], { recorded, slices: 2n })]).toEqual([['a', 0], ['c', 1]]);
+  });
+});

@@ -1,16 +1,17 @@
 // A lock file shared by processes on this machine, e.g. `await withFileLock(path, 900_000, onWait, build)`.
-// The file holds the owner's pid; a lock whose owner is gone is taken over.
+// The file holds the owner's pid; a lock whose owner is gone is taken over. Past the timeout it
+// throws what `timedOut` makes of the message (each caller's own error, with its exit code).
 import { open, readFile, unlink } from 'node:fs/promises';
-import { SandboxError } from '../errors.js';
-import { retryWithBackoff } from '../retry.js';
+import { retryWithBackoff } from './retry.js';
 
 export async function withFileLock<T>(
   path: string,
   timeoutMs: number,
   onWait: (ownerPid: number) => void,
   fn: () => Promise<T>,
+  timedOut: (message: string) => Error = (message) => new Error(message),
 ): Promise<T> {
-  await acquire(path, timeoutMs, onWait);
+  await acquire(path, timeoutMs, onWait, timedOut);
   try {
     return await fn();
   } finally {
@@ -21,7 +22,7 @@ export async function withFileLock<T>(
 /** The lock is held by a live process (or was just freed from a dead one): try again. */
 class LockHeld extends Error {}
 
-async function acquire(path: string, timeoutMs: number, onWait: (ownerPid: number) => void): Promise<void> {
+async function acquire(path: string, timeoutMs: number, onWait: (ownerPid: number) => void, timedOut: (message: string) => Error): Promise<void> {
   let owner = 0;
   let told = false;
   const take = async (): Promise<void> => {
@@ -44,7 +45,7 @@ async function acquire(path: string, timeoutMs: number, onWait: (ownerPid: numbe
   };
   await retryWithBackoff(take, { timeoutMs, maxDelayMs: 1_000, retryIf: (error) => error instanceof LockHeld }).catch((error: unknown) => {
     if (!(error instanceof LockHeld)) throw error;
-    throw new SandboxError(`${path} is still held by process ${owner} after ${timeoutMs / 1000}s: wait for it, or delete the file if that process is gone`);
+    throw timedOut(`${path} is still held by process ${owner} after ${timeoutMs / 1000}s: wait for it, or delete the file if that process is gone`);
   });
 }
 

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SandboxError } from '../../../src/errors.js';
-import { withFileLock } from '../../../src/sandbox/lock.js';
+import { SandboxError } from '../../src/errors.js';
+import { withFileLock } from '../../src/file-lock.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'meshctl-lock-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,7 +42,7 @@ describe('withFileLock', () => {
     writeFileSync(lock, String(process.pid));
     const waited: number[] = [];
     const started = Date.now();
-    const attempt = withFileLock(lock, 300, (pid) => waited.push(pid), async () => 'never');
+    const attempt = withFileLock(lock, 300, (pid) => waited.push(pid), async () => 'never', (message) => new SandboxError(message));
     await expect(attempt).rejects.toThrow(SandboxError);
     await expect(attempt).rejects.toThrow(`held by process ${process.pid}`);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);

@@ -68,6 +68,13 @@ export interface Backend<S extends MeshSchema = MeshSchema> {
   /** Its page, relative to the repository root. */
   docs: string;
   sandbox(input: SandboxInput): SandboxDefaults;
+  /**
+   * The bridge that `up` moves the underlay NIC's address onto, when it does (preflight warns when
+   * SSH arrives on that NIC): l2's Docker bridge, the OVS userspace datapath's br-phy.
+   */
+  underlayBridge?(mesh: MeshOf<S>): string | undefined;
+  /** A network the pool lies inside by design (l2: the hosts' own subnet): its route is no overlap. */
+  poolParent?(mesh: MeshOf<S>): string | undefined;
   /** An address outside the mesh that every host's containers must reach (`verify` pings it). */
   gateway?(mesh: MeshOf<S>): string | undefined;
 }

@@ -78,4 +78,6 @@ export const l2 = defineBackend({
     },
   }),
   gateway: (mesh) => mesh.l2.gateway,
+  underlayBridge: (mesh) => mesh.docker.bridge,
+  poolParent: (mesh) => mesh.l2.subnet,
 });

@@ -19,6 +19,8 @@ export const ovsGre = defineBackend({
   }),
   playbook: 'ovs-gre.yaml',
   docs: 'docs/backends/ovs-gre.md',
+  // The userspace datapath tunnels only from an address on an OVS bridge that holds the NIC.
+  underlayBridge: (mesh) => (mesh.ovs.datapath === 'netdev' ? 'br-phy' : undefined),
   sandbox: () => ({
     mesh: {
       backend: 'ovs-gre',

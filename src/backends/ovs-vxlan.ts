@@ -31,6 +31,8 @@ export const ovsVxlan = defineBackend({
   },
   playbook: 'ovs-vxlan.yaml',
   docs: 'docs/backends/ovs-vxlan.md',
+  // The userspace datapath tunnels only from an address on an OVS bridge that holds the NIC.
+  underlayBridge: (mesh) => (mesh.ovs.datapath === 'netdev' ? 'br-phy' : undefined),
   sandbox: () => ({
     mesh: {
       backend: 'ovs-vxlan',

@@ -108,7 +108,8 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .option('-y, --yes', 'apply without asking (with --confirm)', false)
     .option('--json', 'print the result as one JSON object', false)
     .option('--playbook <file>', "run this playbook instead of the backend's")
-    .action(async (positional: string | undefined, opts: ConvergeFlags & { check: boolean; diff: boolean; confirm: boolean; yes: boolean }) => {
+    .option('--force', 'go on past the preflight findings that are safe to skip (printed as warnings)', false)
+    .action(async (positional: string | undefined, opts: ConvergeFlags & { check: boolean; diff: boolean; confirm: boolean; yes: boolean; force: boolean }) => {
       const { converge } = await import('../commands/converge.js');
       setExit(await converge('up', { ...opts, inventory: positional ?? opts.inventory, purge: false }, output));
     });
@@ -123,7 +124,8 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .addOption(lockTimeoutOption())
     .option('--json', 'print the result as one JSON object, with every task and its steps', false)
     .option('--playbook <file>', "plan this playbook instead of the backend's")
-    .action(async (positional: string | undefined, opts: ConvergeFlags) => {
+    .option('--force', 'plan past the preflight findings that are safe to skip, as up --force would', false)
+    .action(async (positional: string | undefined, opts: ConvergeFlags & { force: boolean }) => {
       const { converge } = await import('../commands/converge.js');
       setExit(await converge('up', { ...opts, inventory: positional ?? opts.inventory, purge: false, check: true, diff: true }, output));
     });

@@ -15,7 +15,8 @@ import { withReachableSessions } from '../engine/sessions.js';
 import { modules } from '../modules/index.js';
 import type { Output } from '../output.js';
 import { runLockHolder } from '../transport/run-lock.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { findingsJson, formatFindings, preflight, stoppingFindings, type Finding } from '../preflight/index.js';
 import { confirmApply, terminalPrompt, type Prompt } from './confirm.js';
 import { writeAllocations } from '../inventory/allocations.js';
 import { limitHosts, loadContext } from './context.js';
@@ -38,6 +39,8 @@ export interface ConvergeOptions {
   confirm?: boolean;
   /** `-y`: the answer to --confirm's question is yes. */
   yes?: boolean;
+  /** Go on past the preflight findings that are safe to skip (up and plan). */
+  force?: boolean;
 }
 
 export async function converge(action: PlaybookAction, options: ConvergeOptions, output: Output, prompt: Prompt = terminalPrompt): Promise<number> {
@@ -63,8 +66,24 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
     onWait: (host: string, holder: string) => output.err(`waiting for ${host}: locked by ${holder}`),
   };
   const colour = wantsColour();
+  let findings: Finding[] = [];
   // Planned and applied in the same sessions, so no other run can change a host in between.
   const outcome = await withReachableSessions(hosts, context.connect, { forks: options.forks, lock }, async (sessions): Promise<RunResult | number> => {
+    if (action === 'up') {
+      // Before any task, also in check mode: a plan should say what would stop `up`.
+      findings = await preflight(inventory, plan, sessions.connections, options.forks);
+      const force = options.force === true;
+      const stopping = stoppingFindings(findings, force);
+      if (stopping.length > 0) {
+        if (options.json) output.out(JSON.stringify({ ok: false, preflight: findingsJson(findings) }));
+        else output.err(formatFindings(findings, force));
+        const forcible = stopping.filter((finding) => finding.forcible).length;
+        const hint = forcible === 0 ? '' : forcible === stopping.length ? ' (--force skips them)' : ` (--force skips ${forcible} of them)`;
+        output.err(`meshctl: nothing was changed: preflight found ${stopping.length} problem(s)${hint}`);
+        return ExitCode.badInput;
+      }
+      if (findings.length > 0 && !options.json) output.err(formatFindings(findings, force));
+    }
     const runOn = (check: boolean): Promise<RunResult> => runTasks(tasks, sessions, { forks: options.forks, check, progress });
     if (options.confirm !== true) return runOn(options.check);
     const planned = await runOn(true);
@@ -88,7 +107,7 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
   const result = outcome;
 
   if (options.json) {
-    const json = resultJson(result);
+    const json = { ...resultJson(result), ...(findings.length === 0 ? {} : { preflight: findingsJson(findings) }) };
     if (options.diff === true) {
       const tasksOf = planJson(result);
       for (const [name, host] of Object.entries(json.hosts)) Object.assign(host, { tasks: tasksOf[name] ?? [] });

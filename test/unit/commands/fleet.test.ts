@@ -11,7 +11,9 @@ import { ConnectError } from '../../../src/errors.js';
 import type { Output } from '../../../src/output.js';
 import { connect } from '../../../src/transport/ssh.js';
 import { takeRunLock, type RunLock } from '../../../src/transport/run-lock.js';
+import type { FactName } from '../../../src/preflight/facts.js';
 import { FakeHost } from '../engine/fake-host.js';
+import { preflightKey } from './fake-preflight.js';
 import { useIsolatedHome } from '../isolated-home.js';
 
 vi.mock('../../../src/transport/ssh.js', () => ({ connect: vi.fn() }));
@@ -20,6 +22,9 @@ vi.mock('../../../src/modules/index.js', async () => {
   return { modules: new Map([[recordModule.name, recordModule]]) };
 });
 // The lock file of each fake machine: FakeHost runs what it starts in a directory of the host's name.
+// Each fake host's preflight facts come from its store (healthy unless a test says otherwise).
+vi.mock('../../../src/preflight/facts.js', async (importOriginal) =>
+  (await import('./fake-preflight.js')).withFakePreflightCommands(await importOriginal()));
 vi.mock('../../../src/transport/run-lock.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../../src/transport/run-lock.js')>();
   return { ...real, takeRunLock: (conn: Parameters<typeof real.takeRunLock>[0], request: Parameters<typeof real.takeRunLock>[1]) => real.takeRunLock(conn, { ...request, path: 'meshctl.lock' }) };
@@ -322,5 +327,81 @@ describe('up --confirm', () => {
     const yes = await converge('up', '--confirm', '-y');
     expect(yes.code).toBe(0);
     expect(peersOf('node1')).toBe(PEERS_OF_NODE1);
+  });
+});
+
+describe('preflight', () => {
+  /** Gives fake machines these preflight facts (the store key's content is what the command prints). */
+  const withFacts = (fact: FactName, value: string, ...names: string[]): void => {
+    for (const name of names) machines.set(name, new FakeHost(name, { [preflightKey(fact)]: value }));
+  };
+  const untouched = (): void => {
+    for (const machine of machines.values()) {
+      expect(machine.changes).toEqual([]);
+      expect(machine.store.get('peers')).toBeUndefined();
+    }
+  };
+
+  it('stops up on a machine-id two hosts share, before any task and with exit 2, also with --force', async () => {
+    withFacts('machineId', '0f3a9c', 'node1', 'node3');
+    for (const force of [[], ['--force']]) {
+      const result = await converge('up', ...force);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("preflight: node1: /etc/machine-id 0f3a9c is also node3's");
+      expect(result.stderr).toContain("preflight: node3: /etc/machine-id 0f3a9c is also node1's");
+      expect(result.stderr).toContain('--force cannot skip it');
+      expect(result.stderr).not.toContain('node2:');
+      untouched();
+      // One read of each host's facts (the preflight batch), nothing planned.
+      expect([...machines.values()].map((machine) => machine.reads.length)).toEqual([1, 1, 1].map((n) => n * (force.length + 1)));
+    }
+  });
+
+  it('lists the findings under preflight with --json', async () => {
+    withFacts('machineId', '0f3a9c', 'node1', 'node3');
+    const result = await converge('up', '--json');
+    expect(result.code).toBe(2);
+    const body = JSON.parse(result.stdout) as { ok: boolean; preflight: { host: string; check: string; forcible: boolean; fix: string }[] };
+    expect(body.ok).toBe(false);
+    expect(body.preflight.map(({ host, check, forcible }) => ({ host, check, forcible }))).toEqual([
+      { host: 'node1', check: 'machine-id', forcible: false },
+      { host: 'node3', check: 'machine-id', forcible: false },
+    ]);
+    expect(body.preflight[0]?.fix).toContain('systemd-machine-id-setup');
+  });
+
+  it('stops plan the same way', async () => {
+    withFacts('machineId', '0f3a9c', 'node1', 'node2');
+    const result = await meshctl(['plan', inventory, '--playbook', playbook, '--lock-timeout', '5']);
+    expect(result.code).toBe(2);
+    expect(result.stdout).not.toContain('Record the peers');
+    untouched();
+  });
+
+  it('stops up on a finding --force may skip, and goes on past it with --force, warning', async () => {
+    withFacts('hostname', 'web', 'node1', 'node2');
+    const stopped = await converge('up');
+    expect(stopped.code).toBe(2);
+    expect(stopped.stderr).toContain('(--force skips them)');
+    untouched();
+
+    const forced = await converge('up', '--force', '--json');
+    expect(forced.code).toBe(0);
+    const body = JSON.parse(forced.stdout) as { ok: boolean; preflight: { host: string; check: string }[] };
+    expect(body.ok).toBe(true);
+    expect(body.preflight.map(({ host, check }) => [host, check])).toEqual([['node1', 'hostname'], ['node2', 'hostname']]);
+    expect(peersOf('node1')).toBe(PEERS_OF_NODE1);
+    const warned = await converge('up', '--force');
+    expect(warned.stderr).toContain("preflight: node2: hostname 'web' is also node1's");
+    expect(warned.stderr).toContain('warning (--force)');
+  });
+
+  it('finds a missing underlay interface on the host that lacks it', async () => {
+    withFacts('link', '', 'node2');
+    const result = await converge('up', '--json');
+    expect(result.code).toBe(2);
+    expect((JSON.parse(result.stdout) as { preflight: unknown[] }).preflight).toEqual([
+      expect.objectContaining({ host: 'node2', check: 'underlay-missing', message: 'there is no interface eth0 (mesh.underlay.interface)' }),
+    ]);
   });
 });

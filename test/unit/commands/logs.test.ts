@@ -17,6 +17,9 @@ vi.mock('../../../src/modules/index.js', async () => {
   const { recordModule } = await import('./record-module.js');
   return { modules: new Map([[recordModule.name, recordModule]]) };
 });
+// Each fake host's preflight facts come from its store (healthy unless a test says otherwise).
+vi.mock('../../../src/preflight/facts.js', async (importOriginal) =>
+  (await import('./fake-preflight.js')).withFakePreflightCommands(await importOriginal()));
 vi.mock('../../../src/transport/run-lock.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../../src/transport/run-lock.js')>();
   return { ...real, takeRunLock: (conn: Parameters<typeof real.takeRunLock>[0], request: Parameters<typeof real.takeRunLock>[1]) => real.takeRunLock(conn, { ...request, path: 'meshctl-logs.lock' }) };

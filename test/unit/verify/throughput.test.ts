@@ -84,12 +84,13 @@ echo "end $url" >> "$CALLS"
     return { transfers: parseThroughputProbes(result.stdout), calls: existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : [] };
   }
 
-  it('times each transfer with ts: at least the time the peer took, well under a second more', () => {
+  it('times each transfer with ts in seconds: at least the time the peer took, not minutes', () => {
     const { transfers } = run(['10.240.1.2'], { serving: ['10.240.1.2'], delay: 0.3 });
     const transfer = transfers.get('10.240.1.2');
     expect(transfer?.bytes).toBe(BULK_BYTES);
     expect(transfer?.seconds).toBeGreaterThanOrEqual(0.3);
-    expect(transfer?.seconds).toBeLessThan(1.3);
+    // Seconds, not microseconds or minutes; not a speed test: a loaded 2-core CI may add seconds.
+    expect(transfer?.seconds).toBeLessThan(10);
   });
 
   it('fetches from one peer after another, and reports a short or refused one by its byte count', () => {

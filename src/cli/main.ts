@@ -148,6 +148,19 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
       setExit(await converge('down', { ...opts, inventory: positional ?? opts.inventory }, output));
     });
 
+  program
+    .command('status')
+    .description("each host's subnet, whether it can be reached, and whether its mesh is up (changes nothing)")
+    .argument('[inventory]', 'inventory file (same as -i)')
+    .addOption(inventoryOption())
+    .addOption(limitOption())
+    .addOption(forksOption())
+    .option('--json', 'print the result as one JSON object', false)
+    .action(async (positional: string | undefined, opts: { inventory: string; limit?: string; forks: number; json: boolean }) => {
+      const { status } = await import('../commands/status.js');
+      setExit(await status({ ...opts, inventory: positional ?? opts.inventory }, output));
+    });
+
   const verify = program.command('verify').description('prove the mesh works');
   verify
     .command('ping-matrix')

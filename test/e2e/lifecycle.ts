@@ -19,6 +19,9 @@ export interface MatrixJson {
   pairs: { from: string; to: string; ok: boolean; rtt_ms: number | null; tcp_ok: boolean; mtu_ok: boolean }[];
   gateway?: { address: string; hosts: { host: string; ok: boolean; rtt_ms: number | null }[] };
 }
+export interface StatusJson {
+  hosts: Record<string, { subnet: string; recorded: boolean; reachable: boolean; mesh_up: boolean | null; drift: { task: string; reason: string }[] }>;
+}
 export interface ExecJson {
   ok: boolean;
   hosts: Record<string, { stdout: string; stderr: string; code: number }>;
@@ -128,6 +131,11 @@ export function lifecycle(spec: BackendSpec): void {
       expect(result.stdout).toContain('nothing changed');
       const body = json<RunJson>(await meshctl(['up', lab.inventory, '--json']));
       for (const host of hosts) expect(body.hosts[host]?.changed, host).toBe(0);
+      const status = await meshctl(['status', lab.inventory, '--json']);
+      expect(status.code, status.stdout + status.stderr).toBe(0);
+      for (const host of hosts) {
+        expect(json<StatusJson>(status).hosts[host], host).toMatchObject({ reachable: true, mesh_up: true, recorded: true, drift: [] });
+      }
     });
 
     if (spec.runLock) runLockTakesTurns(lab);
@@ -154,6 +162,10 @@ export function lifecycle(spec: BackendSpec): void {
         expect(plan.code, plan.stderr).toBe(0);
         expect(plan.stdout).toMatch(/node2/);
         expect(await digest(), 'meshctl plan changed a host').toEqual(before);
+        const drifted = await meshctl(['status', lab.inventory, '--json']);
+        expect(drifted.code).toBe(1);
+        expect(json<StatusJson>(drifted).hosts.node2).toMatchObject({ reachable: true, mesh_up: false, drift: [expect.anything()] });
+        expect(json<StatusJson>(drifted).hosts.node1).toMatchObject({ mesh_up: true });
         const check = json<RunJson>(await meshctl(['up', lab.inventory, '--check', '--json']));
         expect(check.hosts.node2?.changed).toBe(1);
         const again = json<RunJson>(await meshctl(['up', lab.inventory, '--check', '--json']));

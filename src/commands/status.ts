@@ -1,0 +1,94 @@
+// `meshctl status`: per host, the slice it holds (from the allocation record, or what the next
+// `up` would give it), whether it can be reached, and whether its mesh is up: the backend's `up`
+// tasks in check mode, so "up" means the next `up` would change nothing there. Changes nothing
+// and takes no run lock (like `exec`), so it can watch a fleet while another run works on it.
+import path from 'node:path';
+import { loadPlaybook, playbookDir } from '../engine/playbook.js';
+import { prepareTasks } from '../engine/prepare.js';
+import { countHost, type HostResult } from '../engine/result.js';
+import { runTasks } from '../engine/run.js';
+import { withReachableSessions } from '../engine/sessions.js';
+import { ExitCode } from '../errors.js';
+import { readAllocations } from '../inventory/allocations.js';
+import { modules } from '../modules/index.js';
+import type { Output } from '../output.js';
+import { limitHosts, loadContext } from './context.js';
+
+export interface StatusOptions {
+  inventory: string;
+  limit?: string;
+  forks: number;
+  json: boolean;
+}
+
+export interface HostStatus {
+  subnet: string;
+  /** The slice is in the allocation record (an `up` gave it), not only planned. */
+  recorded: boolean;
+  reachable: boolean;
+  /** Every `up` task finds nothing to change; null when the host could not be asked. */
+  mesh_up: boolean | null;
+  /** Tasks that would change, with their reasons. */
+  drift: { task: string; reason: string }[];
+  reason?: string;
+}
+
+export async function status(options: StatusOptions, output: Output): Promise<number> {
+  const context = await loadContext(options.inventory);
+  const { inventory, plan } = context;
+  const hosts = limitHosts(inventory, options.limit);
+  const recorded = (await readAllocations(inventory)) ?? new Map<string, number>();
+  const playbook = await loadPlaybook(path.join(playbookDir(), inventory.backend.playbook), modules);
+  const allTasks = prepareTasks(playbook, 'up', inventory, plan, { purge: false });
+  const tasks = new Map(hosts.map((host) => [host.name, allTasks.get(host.name) ?? []]));
+
+  const result = await withReachableSessions(hosts, context.connect, { forks: options.forks }, (sessions) =>
+    runTasks(tasks, sessions, { forks: options.forks, check: true, progress: 'silent' }),
+  );
+  const report: Record<string, HostStatus> = {};
+  for (const host of hosts) {
+    const held = plan.hosts.get(host.name);
+    const outcome = result.get(host.name);
+    report[host.name] = hostStatus(held?.slice ?? '', recorded.get(host.name) === held?.index, outcome);
+  }
+  if (options.json) output.out(JSON.stringify({ hosts: report }));
+  else output.out(formatStatus(inventory.backend.name, report));
+  const all = Object.values(report);
+  if (all.some((h) => !h.reachable)) return ExitCode.unreachable;
+  return all.every((h) => h.mesh_up === true) ? ExitCode.ok : ExitCode.hostFailed;
+}
+
+export function hostStatus(subnet: string, recorded: boolean, outcome: HostResult | undefined): HostStatus {
+  if (outcome === undefined || outcome.unreachable) {
+    const status: HostStatus = { subnet, recorded, reachable: false, mesh_up: null, drift: [] };
+    if (outcome?.failure !== undefined) status.reason = outcome.failure.reason;
+    return status;
+  }
+  const failed = countHost(outcome).failed > 0 || outcome.failure !== undefined;
+  const drift = outcome.tasks.filter((t) => t.status === 'changed').map((t) => ({ task: t.task, reason: t.reason }));
+  const status: HostStatus = { subnet, recorded, reachable: true, mesh_up: failed ? null : drift.length === 0, drift };
+  if (failed) {
+    const task = outcome.failure?.task ?? outcome.tasks.find((t) => t.status === 'failed')?.task;
+    const reason = outcome.failure?.reason ?? outcome.tasks.find((t) => t.status === 'failed')?.reason ?? 'a task failed';
+    status.reason = task === undefined ? reason : `${task}: ${reason}`;
+  }
+  return status;
+}
+
+/** One line per host, then what differs where the mesh is not up. */
+export function formatStatus(backend: string, report: Record<string, HostStatus>): string {
+  const names = Object.keys(report);
+  const width = Math.max(4, ...names.map((n) => n.length));
+  const lines = [`backend ${backend}`, `${'host'.padEnd(width)}  ${'subnet'.padEnd(18)}  reachable  mesh`];
+  for (const [name, h] of Object.entries(report)) {
+    const mesh = h.mesh_up === null ? '?' : h.mesh_up ? 'up' : `drift (${h.drift.length} task${h.drift.length === 1 ? '' : 's'})`;
+    const subnet = `${h.subnet}${h.recorded ? '' : '*'}`;
+    lines.push(`${name.padEnd(width)}  ${subnet.padEnd(18)}  ${(h.reachable ? 'yes' : 'no').padEnd(9)}  ${mesh}`);
+  }
+  for (const [name, h] of Object.entries(report)) {
+    if (h.reason !== undefined) lines.push(`${name}: ${h.reason}`);
+    for (const d of h.drift) lines.push(`${name}: ${d.task}: ${d.reason}`);
+  }
+  if (Object.values(report).some((h) => !h.recorded)) lines.push('* not recorded yet: the next `up` gives it this subnet');
+  return lines.join('\n');
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { formatStatus, hostStatus } from '../../../src/commands/status.js';
+import type { HostResult } from '../../../src/engine/result.js';
+
+const ok = (task: string) => ({ task, status: 'ok' as const, reason: 'fine' });
+
+describe('hostStatus', () => {
+  it('is up when every task finds nothing to change', () => {
+    const outcome: HostResult = { tasks: [ok('a'), ok('b')], unreachable: false };
+    expect(hostStatus('10.240.1.0/24', true, outcome)).toEqual({ subnet: '10.240.1.0/24', recorded: true, reachable: true, mesh_up: true, drift: [] });
+  });
+
+  it('lists what would change where the mesh drifted', () => {
+    const outcome: HostResult = { tasks: [ok('a'), { task: 'links', status: 'changed', reason: 'would change: veth-mesh is not in docker0' }], unreachable: false };
+    expect(hostStatus('10.240.1.0/24', true, outcome)).toMatchObject({ mesh_up: false, drift: [{ task: 'links', reason: 'would change: veth-mesh is not in docker0' }] });
+  });
+
+  it('does not know whether the mesh is up on a host it could not reach or whose task failed', () => {
+    expect(hostStatus('s', false, { tasks: [], unreachable: true, failure: { reason: 'could not be reached: timeout' } })).toEqual({
+      subnet: 's', recorded: false, reachable: false, mesh_up: null, drift: [], reason: 'could not be reached: timeout',
+    });
+    const failed: HostResult = { tasks: [{ task: 'facts', status: 'failed', reason: 'cannot read fact' }], unreachable: false, failure: { task: 'facts', reason: 'cannot read fact' } };
+    expect(hostStatus('s', true, failed)).toMatchObject({ reachable: true, mesh_up: null, reason: 'facts: cannot read fact' });
+  });
+});
+
+describe('formatStatus', () => {
+  it('shows one line per host, the drift, and marks subnets not recorded yet', () => {
+    const text = formatStatus('ovs-gre', {
+      node1: { subnet: '10.240.0.0/24', recorded: true, reachable: true, mesh_up: true, drift: [] },
+      node2: { subnet: '10.240.1.0/24', recorded: false, reachable: true, mesh_up: false, drift: [{ task: 'links', reason: 'would change: x' }] },
+      node3: { subnet: '10.240.2.0/24', recorded: true, reachable: false, mesh_up: null, drift: [], reason: 'could not be reached' },
+    });
+    expect(text.split('\n')).toEqual([
+      'backend ovs-gre',
+      'host   subnet              reachable  mesh',
+      'node1  10.240.0.0/24       yes        up',
+      'node2  10.240.1.0/24*      yes        drift (1 task)',
+      'node3  10.240.2.0/24       no         ?',
+      'node2: links: would change: x',
+      'node3: could not be reached',
+      '* not recorded yet: the next `up` gives it this subnet',
+    ]);
+  });
+});

@@ -144,17 +144,9 @@ async function probeUntilSettled(
         return { from, to, ok: false, rtt_ms: null, tcp_ok: false, mtu_ok: false, probed: problem === undefined, problem: problem ?? 'not probed yet' };
       }),
   );
-  const probeable = (pair: PairResult): boolean => problems.get(pair.from) === undefined && problems.get(pair.to) === undefined;
-  const deadline = Date.now() + timeoutMs;
-  for (let round = 1; ; round++) {
-    const pending = pairs.filter((pair) => !pair.ok && probeable(pair));
-    if (pending.length === 0) break;
-    if (round > 1) {
-      if (Date.now() + RETRY_PAUSE_MS > deadline) break;
-      log(`round ${round - 1}: ${pending.length} pair(s) not yet passing; retrying while the mesh settles`);
-      await sleep(RETRY_PAUSE_MS);
-    }
-    await mapLimit(names, forks, async (from) => {
+  const retrying = (round: number, count: number): string => `round ${round}: ${count} pair(s) not yet passing; retrying while the mesh settles`;
+  await inRounds(timeoutMs, () => pairs.filter((pair) => !pair.ok && pair.probed), retrying, log, (pending, round) =>
+    mapLimit(names, forks, async (from) => {
       const conn = connections.get(from);
       const fromHere = pending.filter((pair) => pair.from === from);
       if (fromHere.length === 0 || conn === undefined) return;
@@ -164,8 +156,8 @@ async function probeUntilSettled(
       const measured = parsePairProbes(ran.stdout);
       for (const [address, pair] of targets) recordProbe(pair, address, measured.get(address), ran, plan.mtu);
       log(formatHostRound(round, from, fromHere));
-    });
-  }
+    }),
+  );
   return pairs;
 }
 
@@ -183,16 +175,9 @@ async function probeGateway(
     const problem = probe === undefined ? 'no probe was started' : 'problem' in probe ? probe.problem : undefined;
     return { host, ok: false, rtt_ms: null, probed: problem === undefined, problem: problem ?? 'not probed yet' };
   });
-  const deadline = Date.now() + timeoutMs;
-  for (let round = 1; ; round++) {
-    const pending = hosts.filter((h) => !h.ok && probes.get(h.host) !== undefined && !('problem' in (probes.get(h.host) as ProbeOrProblem)));
-    if (pending.length === 0) break;
-    if (round > 1) {
-      if (Date.now() + RETRY_PAUSE_MS > deadline) break;
-      log(`gateway round ${round - 1}: ${pending.length} host(s) cannot reach ${address} yet; retrying`);
-      await sleep(RETRY_PAUSE_MS);
-    }
-    await mapLimit(pending, forks, async (entry) => {
+  const retrying = (round: number, count: number): string => `gateway round ${round}: ${count} host(s) cannot reach ${address} yet; retrying`;
+  await inRounds(timeoutMs, () => hosts.filter((h) => !h.ok && h.probed), retrying, log, (pending) =>
+    mapLimit(pending, forks, async (entry) => {
       const conn = connections.get(entry.host);
       if (conn === undefined) return;
       const ran = await conn.exec(['docker', 'exec', PROBE_CONTAINER, 'sh', '-c', gatewayProbeScript(address)]);
@@ -201,9 +186,33 @@ async function probeGateway(
       entry.rtt_ms = measured?.icmpOk ? measured.rttMs : null;
       if (entry.ok) delete entry.problem;
       else entry.problem = measured === undefined ? `no answer from the probe script: ${ran.stderr.trim() || ran.stdout.trim()}` : 'ping lost';
-    });
-  }
+    }),
+  );
   return { address, hosts };
+}
+
+/**
+ * Probes what `pending()` still lists, round after round, until nothing is left or the time is
+ * up, pausing between rounds while the mesh settles (spanning tree, ARP through the tunnels).
+ */
+async function inRounds<T>(
+  timeoutMs: number,
+  pending: () => T[],
+  retrying: (round: number, count: number) => string,
+  log: (line: string) => void,
+  probe: (pending: T[], round: number) => Promise<unknown>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let round = 1; ; round++) {
+    const left = pending();
+    if (left.length === 0) return;
+    if (round > 1) {
+      if (Date.now() + RETRY_PAUSE_MS > deadline) return;
+      log(retrying(round - 1, left.length));
+      await sleep(RETRY_PAUSE_MS);
+    }
+    await probe(left, round);
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
 // down` (`remove`), so what is checked is exactly what is re-created at boot.
 import { shellQuote } from '../transport/quote.js';
 import { bootUnit } from './boot-script.js';
-import { linksShell } from './links-shell.js';
+import { linksShell, modeDispatch } from './links-shell.js';
 
 export interface UplinkSettings {
   /** The underlay NIC on the physical subnet, e.g. eth1. */
@@ -167,14 +167,7 @@ remove() {
   fi
 }
 
-case "\${1:-apply}" in
-  apply) apply ;;
-  check) check ;;
-  remains) remains ;;
-  remove) remove ;;
-  *) echo "usage: $0 apply|check|remains|remove" >&2; exit 2 ;;
-esac
-`;
+${modeDispatch}`;
 }
 
 /** The boot unit: before Docker, which takes the bridge as it finds it; with a VLAN after OVS. */

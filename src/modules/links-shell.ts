@@ -64,3 +64,13 @@ move_ip() {
 }
 `;
 }
+
+/** The end of every boot script: the mode it was called with (`apply` at boot) runs its function. */
+export const modeDispatch = `case "\${1:-apply}" in
+  apply) apply ;;
+  check) check ;;
+  remains) remains ;;
+  remove) remove ;;
+  *) echo "usage: $0 apply|check|remains|remove" >&2; exit 2 ;;
+esac
+`;

@@ -3,7 +3,7 @@
 // `meshctl down` (`remains`, `remove`), so what is checked is exactly what is re-created at boot.
 import { shellQuote } from '../transport/quote.js';
 import { bootUnit } from './boot-script.js';
-import { linksShell } from './links-shell.js';
+import { linksShell, modeDispatch } from './links-shell.js';
 
 export interface LinksSettings {
   ovsBridge: string;
@@ -100,14 +100,7 @@ remove() {
   if [ -n "$UL_IF" ] && exists "$UL_BR"; then move_ip "$UL_BR" "$UL_IF"; fi
 }
 
-case "\${1:-apply}" in
-  apply) apply ;;
-  check) check ;;
-  remains) remains ;;
-  remove) remove ;;
-  *) echo "usage: $0 apply|check|remains|remove" >&2; exit 2 ;;
-esac
-`;
+${modeDispatch}`;
 }
 
 export function linksUnit(description: string, scriptPath: string): string {

@@ -1,4 +1,8 @@
 // What every host-facing command starts from: the validated inventory, its plan, and a way in.
+import path from 'node:path';
+import { loadPlaybook, playbookDir, type PlaybookAction } from '../engine/playbook.js';
+import { prepareTasks, type PreparedTask } from '../engine/prepare.js';
+import type { RunOptions } from '../engine/vars.js';
 import { UsageError } from '../errors.js';
 import { didYouMean } from '../inventory/suggest.js';
 import { loadInventory } from '../inventory/load.js';
@@ -9,6 +13,7 @@ import type { MeshPlan } from '../network/plan.js';
 import type { Connector } from '../engine/sessions.js';
 import { currentRunLog } from '../logging/run-log.js';
 import { loggedConnector } from '../transport/logged-connection.js';
+import { modules } from '../modules/index.js';
 import { connect } from '../transport/ssh.js';
 
 export interface CommandContext {
@@ -67,4 +72,20 @@ export function limitHosts(inventory: Pick<Inventory, 'hosts' | 'groups'>, limit
     throw new UsageError(wanted.length === 0 ? '--limit: name at least one host or group' : `--limit ${wanted.join(',')}: no host is in ${wanted.length === 1 ? 'that group' : 'those groups'}`);
   }
   return selected;
+}
+
+/**
+ * The backend's playbook (or `playbookFile`) prepared for every host, then kept for `hosts`:
+ * every host's tasks are rendered and checked, also outside a limit, so bad input touches nothing.
+ */
+export async function tasksFor(
+  context: CommandContext,
+  action: PlaybookAction,
+  hosts: readonly Host[],
+  options: RunOptions & { playbookFile?: string | undefined },
+): Promise<Map<string, PreparedTask[]>> {
+  const { inventory, plan } = context;
+  const playbook = await loadPlaybook(options.playbookFile ?? path.join(playbookDir(), inventory.backend.playbook), modules);
+  const all = prepareTasks(playbook, action, inventory, plan, { purge: options.purge });
+  return new Map(hosts.map((host) => [host.name, all.get(host.name) ?? []]));
 }

@@ -4,22 +4,19 @@
 // left out, or unreachable this time, joins by itself on a later run. `--diff` shows each
 // changing task's file diffs and scripts (`meshctl plan` is `up --check --diff`); `--confirm`
 // plans first, shows that, and applies only once the operator says yes.
-import path from 'node:path';
-import { loadPlaybook, playbookDir, type PlaybookAction } from '../engine/playbook.js';
-import { prepareTasks } from '../engine/prepare.js';
+import type { PlaybookAction } from '../engine/playbook.js';
 import { chooseProgress } from '../engine/progress.js';
 import { formatPlan, planJson, wantsColour } from '../engine/plan-output.js';
 import { countHost, formatChanges, formatRecap, resultJson, runExitCode, runSucceeded, type RunResult } from '../engine/result.js';
 import { runTasks } from '../engine/run.js';
 import { withReachableSessions } from '../engine/sessions.js';
-import { modules } from '../modules/index.js';
 import type { Output } from '../output.js';
 import { runLockHolder } from '../transport/run-lock.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { findingsJson, formatFindings, preflight, stoppingFindings, type Finding } from '../preflight/index.js';
 import { confirmApply, terminalPrompt, type Prompt } from './confirm.js';
 import { writeAllocations } from '../inventory/allocations.js';
-import { limitHosts, loadContext } from './context.js';
+import { limitHosts, loadContext, tasksFor } from './context.js';
 
 export interface ConvergeOptions {
   inventory: string;
@@ -50,11 +47,7 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
   const context = await loadContext(options.inventory);
   const { inventory, plan } = context;
   const hosts = limitHosts(inventory, options.limit);
-  const playbookFile = options.playbook ?? path.join(playbookDir(), inventory.backend.playbook);
-  const playbook = await loadPlaybook(playbookFile, modules);
-  // Every host's tasks are rendered and checked, also outside the limit: bad input touches nothing.
-  const allTasks = prepareTasks(playbook, action, inventory, plan, { purge: options.purge });
-  const tasks = new Map(hosts.map((host) => [host.name, allTasks.get(host.name) ?? []]));
+  const tasks = await tasksFor(context, action, hosts, { purge: options.purge, playbookFile: options.playbook });
 
   // Recorded before anything runs, so hosts keep their slices even if this run stops half way.
   if (action === 'up' && !options.check && options.confirm !== true) await writeAllocations(inventory, plan);

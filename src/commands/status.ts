@@ -2,17 +2,13 @@
 // `up` would give it), whether it can be reached, and whether its mesh is up: the backend's `up`
 // tasks in check mode, so "up" means the next `up` would change nothing there. Changes nothing
 // and takes no run lock (like `exec`), so it can watch a fleet while another run works on it.
-import path from 'node:path';
-import { loadPlaybook, playbookDir } from '../engine/playbook.js';
-import { prepareTasks } from '../engine/prepare.js';
 import { countHost, type HostResult } from '../engine/result.js';
 import { runTasks } from '../engine/run.js';
 import { withReachableSessions } from '../engine/sessions.js';
 import { ExitCode } from '../errors.js';
 import { readAllocations } from '../inventory/allocations.js';
-import { modules } from '../modules/index.js';
 import type { Output } from '../output.js';
-import { limitHosts, loadContext } from './context.js';
+import { limitHosts, loadContext, tasksFor } from './context.js';
 
 export interface StatusOptions {
   inventory: string;
@@ -38,9 +34,7 @@ export async function status(options: StatusOptions, output: Output): Promise<nu
   const { inventory, plan } = context;
   const hosts = limitHosts(inventory, options.limit);
   const recorded = (await readAllocations(inventory)) ?? new Map<string, number>();
-  const playbook = await loadPlaybook(path.join(playbookDir(), inventory.backend.playbook), modules);
-  const allTasks = prepareTasks(playbook, 'up', inventory, plan, { purge: false });
-  const tasks = new Map(hosts.map((host) => [host.name, allTasks.get(host.name) ?? []]));
+  const tasks = await tasksFor(context, 'up', hosts, { purge: false });
 
   const result = await withReachableSessions(hosts, context.connect, { forks: options.forks }, (sessions) =>
     runTasks(tasks, sessions, { forks: options.forks, check: true, progress: 'silent' }),

@@ -1,7 +1,7 @@
 // What every host-facing command starts from: the validated inventory, its plan, and a way in.
 import path from 'node:path';
 import { loadPlaybook, playbookDir, type PlaybookAction } from '../engine/playbook.js';
-import { prepareTasks, type PreparedTask } from '../engine/prepare.js';
+import { prepareTasks, type PreparedPlay } from '../engine/prepare.js';
 import type { RunOptions } from '../engine/vars.js';
 import { UsageError } from '../errors.js';
 import { didYouMean } from '../inventory/suggest.js';
@@ -75,7 +75,7 @@ export function limitHosts(inventory: Pick<Inventory, 'hosts' | 'groups'>, limit
 }
 
 /**
- * The backend's playbook (or `playbookFile`) prepared for every host, then kept for `hosts`:
+ * The backend's playbook (or `playbookFile`) prepared for every host, its plays then kept for `hosts`:
  * every host's tasks are rendered and checked, also outside a limit, so bad input touches nothing.
  */
 export async function tasksFor(
@@ -83,9 +83,12 @@ export async function tasksFor(
   action: PlaybookAction,
   hosts: readonly Host[],
   options: RunOptions & { playbookFile?: string | undefined },
-): Promise<Map<string, PreparedTask[]>> {
+): Promise<PreparedPlay[]> {
   const { inventory, plan } = context;
   const playbook = await loadPlaybook(options.playbookFile ?? path.join(playbookDir(), inventory.backend.playbook), modules);
-  const all = prepareTasks(playbook, action, inventory, plan, { purge: options.purge });
-  return new Map(hosts.map((host) => [host.name, all.get(host.name) ?? []]));
+  const kept = new Set(hosts.map((host) => host.name));
+  return prepareTasks(playbook, action, inventory, plan, { purge: options.purge }).map((play) => ({
+    ...play,
+    tasks: new Map([...play.tasks].filter(([name]) => kept.has(name))),
+  }));
 }

@@ -8,7 +8,7 @@ import type { PlaybookAction } from '../engine/playbook.js';
 import { chooseProgress } from '../engine/progress.js';
 import { formatPlan, planJson, wantsColour } from '../engine/plan-output.js';
 import { countHost, formatChanges, formatRecap, resultJson, runExitCode, runSucceeded, type RunResult } from '../engine/result.js';
-import { runTasks } from '../engine/run.js';
+import { runPlays } from '../engine/run.js';
 import { withReachableSessions } from '../engine/sessions.js';
 import type { Output } from '../output.js';
 import { runLockHolder } from '../transport/run-lock.js';
@@ -77,7 +77,7 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
       }
       if (findings.length > 0 && !options.json) output.err(formatFindings(findings, force));
     }
-    const runOn = (check: boolean): Promise<RunResult> => runTasks(tasks, sessions, { forks: options.forks, check, progress });
+    const runOn = (check: boolean): Promise<RunResult> => runPlays(tasks, sessions, { forks: options.forks, check, progress });
     if (options.confirm !== true) return runOn(options.check);
     const planned = await runOn(true);
     const shown = formatPlan(planned, { colour });

@@ -3,7 +3,7 @@
 // tasks in check mode, so "up" means the next `up` would change nothing there. Changes nothing
 // and takes no run lock (like `exec`), so it can watch a fleet while another run works on it.
 import { countHost, type HostResult } from '../engine/result.js';
-import { runTasks } from '../engine/run.js';
+import { runPlays } from '../engine/run.js';
 import { withReachableSessions } from '../engine/sessions.js';
 import { ExitCode } from '../errors.js';
 import { readAllocations } from '../inventory/allocations.js';
@@ -37,7 +37,7 @@ export async function status(options: StatusOptions, output: Output): Promise<nu
   const tasks = await tasksFor(context, 'up', hosts, { purge: false });
 
   const result = await withReachableSessions(hosts, context.connect, { forks: options.forks }, (sessions) =>
-    runTasks(tasks, sessions, { forks: options.forks, check: true, progress: 'silent' }),
+    runPlays(tasks, sessions, { forks: options.forks, check: true, progress: 'silent' }),
   );
   const report: Record<string, HostStatus> = {};
   for (const host of hosts) {

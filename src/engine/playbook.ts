@@ -2,6 +2,9 @@
 // A list entry is a task, or `import: FILE` (a YAML list of entries, path relative to the file
 // that imports it) with optional `vars:` and `when:` for every task it brings in; the playbook's
 // own `vars:` are seen by all its tasks. So backends share task files and differ in variables.
+// When some hosts must finish before others start (a key-value store before its clients, a
+// network created once on one host), `up`/`down` is a list of plays instead: each names the hosts
+// it runs on (`all`, `first`, or a group) and its tasks, and plays run one after the other.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +40,29 @@ const playbookSchema = z.strictObject({
   down: z.array(z.unknown()).min(1),
 });
 
+const playSchema = z.strictObject({
+  play: z.string().min(1),
+  hosts: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be 'all', 'first' or a group name"),
+  any_errors_fatal: z.boolean().optional(),
+  tasks: z.array(z.unknown()).min(1),
+});
+
 const taskFileSchema = z.array(z.unknown());
+
+/**
+ * Which hosts a play runs on: `all`; `first`, the inventory's first host (something done once for
+ * the mesh); or the hosts of a group, in inventory order.
+ */
+export type HostSelector = string;
+
+export interface Play {
+  /** '' for the one implicit play of a playbook written as a plain task list. */
+  name: string;
+  hosts: HostSelector;
+  /** A failure on any host stops the run before the next play, on every host. */
+  anyErrorsFatal: boolean;
+  tasks: Task[];
+}
 
 export interface Task {
   name: string;
@@ -54,7 +79,7 @@ export interface Task {
 export interface Playbook {
   file: string;
   name: string;
-  tasks: Record<PlaybookAction, Task[]>;
+  plays: Record<PlaybookAction, Play[]>;
 }
 
 /** Where the shipped playbooks live: <package root>/playbooks. */
@@ -86,11 +111,13 @@ export async function loadPlaybook(file: string, modules: ReadonlyMap<string, An
   if (!parsed.success) throw new InputError(parsed.error.issues.map((issue) => at(source, issue.path.filter(isKey), issue.message)));
   const loader = new EntryLoader(modules, read, problems);
   const base: Inherited = { when: [], vars: parsed.data.vars === undefined ? [] : [parsed.data.vars], chain: [path.resolve(file)] };
-  const up = await loader.entries(source, ['up'], parsed.data.up, base);
-  const down = await loader.entries(source, ['down'], parsed.data.down, base);
+  const up = await loader.plays(source, ['up'], parsed.data.up, base);
+  const down = await loader.plays(source, ['down'], parsed.data.down, base);
   if (problems.length > 0) throw new InputError(problems);
-  return { file, name: parsed.data.name, tasks: { up, down } };
+  return { file, name: parsed.data.name, plays: { up, down } };
 }
+
+const isPlayEntry = (entry: unknown): boolean => entry !== null && typeof entry === 'object' && 'play' in entry;
 
 /** What an import hands down to the tasks it brings in. */
 interface Inherited {
@@ -106,6 +133,27 @@ class EntryLoader {
     private readonly read: ReadText,
     private readonly problems: InputProblem[],
   ) {}
+
+  /** An action's list: plays, or tasks that make one implicit play on all hosts. */
+  async plays(source: SourceFile, listPath: FieldPath, entries: readonly unknown[], inherited: Inherited): Promise<Play[]> {
+    const playEntries = entries.filter(isPlayEntry).length;
+    if (playEntries === 0) return [{ name: '', hosts: 'all', anyErrorsFatal: false, tasks: await this.entries(source, listPath, entries, inherited) }];
+    if (playEntries < entries.length) {
+      this.problems.push(at(source, listPath, 'mixes plays and tasks: when one entry is a play (play:, hosts:, tasks:), all must be'));
+      return [];
+    }
+    const plays: Play[] = [];
+    for (const [index, entry] of entries.entries()) {
+      const parsed = playSchema.safeParse(entry);
+      if (!parsed.success) {
+        this.problems.push(...parsed.error.issues.map((issue) => at(source, [...listPath, index, ...issue.path.filter(isKey)], issue.message)));
+        continue;
+      }
+      const { play, hosts, any_errors_fatal: fatal, tasks } = parsed.data;
+      plays.push({ name: play, hosts, anyErrorsFatal: fatal === true, tasks: await this.entries(source, [...listPath, index, 'tasks'], tasks, inherited) });
+    }
+    return plays;
+  }
 
   async entries(source: SourceFile, listPath: FieldPath, entries: readonly unknown[], inherited: Inherited): Promise<Task[]> {
     const tasks: Task[] = [];

@@ -2,10 +2,10 @@
 // params validated. Pure and done for every host before any connection, so a bad value stops
 // the run with exit 2 and no host touched.
 import { InputError, type InputProblem } from '../errors.js';
-import type { Inventory } from '../inventory/types.js';
+import type { Host, Inventory } from '../inventory/types.js';
 import type { MeshPlan } from '../network/plan.js';
 import type { AnyModule } from './module.js';
-import type { Playbook, PlaybookAction, Task } from './playbook.js';
+import type { HostSelector, Playbook, PlaybookAction, Task } from './playbook.js';
 import { evaluateCondition, render, TemplateError, type Vars } from './template.js';
 import { hostVars, type RunOptions } from './vars.js';
 
@@ -15,37 +15,58 @@ export interface PreparedTask {
   params: unknown;
 }
 
+/** A play ready to run: its hosts (in inventory order), each with its tasks, possibly none. */
+export interface PreparedPlay {
+  name: string;
+  anyErrorsFatal: boolean;
+  tasks: Map<string, PreparedTask[]>;
+}
+
 export function prepareTasks(
   playbook: Playbook,
   action: PlaybookAction,
   inventory: Inventory,
   plan: MeshPlan,
   options: RunOptions,
-): Map<string, PreparedTask[]> {
+): PreparedPlay[] {
   const problems: InputProblem[] = [];
-  const byHost = new Map<string, PreparedTask[]>();
-  for (const host of inventory.hosts) {
-    const vars = hostVars(inventory, plan, host, options);
-    const prepared: PreparedTask[] = [];
-    for (const task of playbook.tasks[action]) {
-      const problem = (message: string): void => {
-        problems.push({ ...task.source, message: `task '${task.name}' on ${host.name}: ${message}` });
-      };
-      try {
-        const taskVars = withLayers(vars, task.vars);
-        if (!task.when.every((condition) => evaluateCondition(condition, taskVars))) continue;
-        const params = task.module.params.safeParse(render(task.params, taskVars));
-        if (params.success) prepared.push({ name: task.name, module: task.module, params: params.data });
-        else problem(params.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; '));
-      } catch (error) {
-        if (error instanceof TemplateError) problem(error.message);
-        else throw error;
-      }
+  const varsOf = new Map(inventory.hosts.map((host) => [host.name, hostVars(inventory, plan, host, options)]));
+  const plays = playbook.plays[action].map((play) => {
+    const byHost = new Map<string, PreparedTask[]>();
+    for (const host of selectHosts(inventory.hosts, play.hosts)) {
+      byHost.set(host.name, prepareHost(play.tasks, host.name, varsOf.get(host.name) ?? {}, problems));
     }
-    byHost.set(host.name, prepared);
-  }
+    return { name: play.name, anyErrorsFatal: play.anyErrorsFatal, tasks: byHost };
+  });
   if (problems.length > 0) throw new InputError(dedupe(problems));
-  return byHost;
+  return plays;
+}
+
+/** `all`, `first` (the inventory's first host) or the hosts of a group; a group no host is in selects none. */
+export function selectHosts(hosts: readonly Host[], selector: HostSelector): Host[] {
+  if (selector === 'all') return [...hosts];
+  if (selector === 'first') return hosts.slice(0, 1);
+  return hosts.filter((host) => host.groups.includes(selector));
+}
+
+function prepareHost(tasks: readonly Task[], hostName: string, vars: Vars, problems: InputProblem[]): PreparedTask[] {
+  const prepared: PreparedTask[] = [];
+  for (const task of tasks) {
+    const problem = (message: string): void => {
+      problems.push({ ...task.source, message: `task '${task.name}' on ${hostName}: ${message}` });
+    };
+    try {
+      const taskVars = withLayers(vars, task.vars);
+      if (!task.when.every((condition) => evaluateCondition(condition, taskVars))) continue;
+      const params = task.module.params.safeParse(render(task.params, taskVars));
+      if (params.success) prepared.push({ name: task.name, module: task.module, params: params.data });
+      else problem(params.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; '));
+    } catch (error) {
+      if (error instanceof TemplateError) problem(error.message);
+      else throw error;
+    }
+  }
+  return prepared;
 }
 
 /** Playbook and import variables on top of the host's; each layer may use the values below it. */

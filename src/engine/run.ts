@@ -10,7 +10,7 @@ import { Listr, type ListrTask } from 'listr2';
 import { ConnectError, detailOf, MeshctlError, TaskError } from '../errors.js';
 import type { Connection } from '../transport/connection.js';
 import { HostTasks, type TaskResult } from './apply.js';
-import type { PreparedTask } from './prepare.js';
+import type { PreparedPlay, PreparedTask } from './prepare.js';
 import { listrRenderer, type ProgressMode } from './progress.js';
 import { countHost, notLockedHost, unreachableHost, type HostResult, type RunResult } from './result.js';
 
@@ -116,4 +116,46 @@ async function applyRecorded(hostTasks: HostTasks, task: PreparedTask, hostResul
 function reasonIn(taskName: string, error: MeshctlError): string {
   if (error instanceof TaskError) return error.task === taskName ? error.detail : `${error.task}: ${error.detail}`;
   return detailOf(error);
+}
+
+/**
+ * Runs the plays one after the other, each with runTasks on its hosts, into one result. A host
+ * that failed or was lost in a play runs none of the later ones (Ansible's rule); when a play
+ * with `anyErrorsFatal` fails anywhere, no later play runs on any host, and each host that would
+ * have gone on is failed with that reason, so the recap and the exit code say the run stopped.
+ */
+export async function runPlays(plays: readonly PreparedPlay[], hosts: RunHosts, options: RunTasksOptions): Promise<RunResult> {
+  const result: RunResult = new Map();
+  // Listed in inventory order: the widest play's order first (every play keeps inventory order).
+  const widestFirst = [...plays].sort((a, b) => b.tasks.size - a.tasks.size);
+  for (const play of widestFirst) for (const name of play.tasks.keys()) if (!result.has(name)) result.set(name, { tasks: [], unreachable: false });
+  for (const [index, play] of plays.entries()) {
+    const runnable = new Map([...play.tasks].filter(([name]) => !stopped(result.get(name))));
+    if (runnable.size === 0) continue;
+    const played = await runTasks(runnable, hosts, options);
+    for (const [name, outcome] of played) {
+      const host = result.get(name);
+      if (host === undefined) continue;
+      host.tasks.push(...outcome.tasks);
+      host.unreachable ||= outcome.unreachable;
+      if (outcome.failure !== undefined) host.failure ??= outcome.failure;
+    }
+    const failedHere = [...played].filter(([, outcome]) => stopped(outcome)).map(([name]) => name);
+    if (play.anyErrorsFatal && failedHere.length > 0) {
+      const later = plays.slice(index + 1).flatMap((next) => [...next.tasks.keys()]);
+      const reason = `not run: ${failedHere.join(', ')} failed in '${play.name}', which must succeed on every host before the run goes on`;
+      for (const name of new Set(later)) {
+        const host = result.get(name);
+        if (host === undefined || stopped(host)) continue;
+        host.tasks.push({ task: plays[index + 1]?.name ?? play.name, status: 'failed', reason });
+        host.failure = { task: plays[index + 1]?.name ?? play.name, reason };
+      }
+      break;
+    }
+  }
+  return result;
+}
+
+function stopped(host: HostResult | undefined): boolean {
+  return host !== undefined && (host.unreachable || host.failure !== undefined);
 }

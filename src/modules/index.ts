@@ -1,6 +1,8 @@
 // The registry of modules that playbooks can name: one list, looked up by `module.name`.
 import type { AnyModule } from '../engine/module.js';
 import { dockerDaemon } from './docker-daemon.js';
+import { dockerEngine } from './docker-engine.js';
+import { dockerNetwork } from './docker-network.js';
 import { firewall } from './firewall.js';
 import { l2Uplink } from './l2-uplink.js';
 import { meshLinks } from './mesh-links.js';
@@ -10,6 +12,6 @@ import { packages } from './packages.js';
 import { service } from './service.js';
 import { sysctl } from './sysctl.js';
 
-const all: readonly AnyModule[] = [packages, sysctl, firewall, service, dockerDaemon, ovsBridge, ovsTunnels, meshLinks, l2Uplink];
+const all: readonly AnyModule[] = [packages, sysctl, firewall, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((module) => [module.name, module]));

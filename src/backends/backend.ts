@@ -63,6 +63,12 @@ export interface Backend<S extends MeshSchema = MeshSchema> {
   check?(input: CheckInput<MeshOf<S>>): FieldProblem[];
   /** Extra template values under `mesh.` for one host, computed from the section and the host. */
   hostVars?(mesh: MeshOf<S>, host: { name: string; underlay_address: string }): Record<string, unknown>;
+  /**
+   * Values under `mesh.` decided from what earlier plays registered on the hosts (see
+   * docs/playbooks.md), e.g. overlay's `store: auto` from each host's engine; called with nothing
+   * registered before the run, and again after each play.
+   */
+  decide?(mesh: MeshOf<S>, registered: ReadonlyMap<string, ReadonlyMap<string, Record<string, unknown>>>): Record<string, unknown>;
   /** File name of its playbook under playbooks/. */
   playbook: string;
   /** Its page, relative to the repository root. */
@@ -75,6 +81,8 @@ export interface Backend<S extends MeshSchema = MeshSchema> {
   underlayBridge?(mesh: MeshOf<S>): string | undefined;
   /** A network the pool lies inside by design (l2: the hosts' own subnet): its route is no overlap. */
   poolParent?(mesh: MeshOf<S>): string | undefined;
+  /** The Docker network `verify` starts its probes on, when the mesh is one (an overlay); default: Docker's bridge. */
+  probeNetwork?(mesh: MeshOf<S>): string | undefined;
   /** An address outside the mesh that every host's containers must reach (`verify` pings it). */
   gateway?(mesh: MeshOf<S>): string | undefined;
 }

@@ -1,7 +1,7 @@
 // What every host-facing command starts from: the validated inventory, its plan, and a way in.
 import path from 'node:path';
 import { loadPlaybook, playbookDir, type PlaybookAction } from '../engine/playbook.js';
-import { prepareTasks, type PreparedPlay } from '../engine/prepare.js';
+import { prepareTasks, type PreparedPlay, type Registered } from '../engine/prepare.js';
 import type { RunOptions } from '../engine/vars.js';
 import { UsageError } from '../errors.js';
 import { didYouMean } from '../inventory/suggest.js';
@@ -83,12 +83,20 @@ export async function tasksFor(
   action: PlaybookAction,
   hosts: readonly Host[],
   options: RunOptions & { playbookFile?: string | undefined },
-): Promise<PreparedPlay[]> {
+): Promise<PlaybookRun> {
   const { inventory, plan } = context;
   const playbook = await loadPlaybook(options.playbookFile ?? path.join(playbookDir(), inventory.backend.playbook), modules);
   const kept = new Set(hosts.map((host) => host.name));
-  return prepareTasks(playbook, action, inventory, plan, { purge: options.purge }).map((play) => ({
-    ...play,
-    tasks: new Map([...play.tasks].filter(([name]) => kept.has(name))),
-  }));
+  const prepare = (registered?: Registered): PreparedPlay[] =>
+    prepareTasks(playbook, action, inventory, plan, { purge: options.purge }, registered).map((play) => ({
+      ...play,
+      tasks: new Map([...play.tasks].filter(([name]) => kept.has(name))),
+    }));
+  return { plays: prepare(), prepare };
+}
+
+/** The plays as prepared before the run, and how to prepare them again with what was registered (runPlays). */
+export interface PlaybookRun {
+  plays: PreparedPlay[];
+  prepare: (registered: Registered) => PreparedPlay[];
 }

@@ -16,6 +16,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { findingsJson, formatFindings, preflight, stoppingFindings, type Finding } from '../preflight/index.js';
 import { confirmApply, terminalPrompt, type Prompt } from './confirm.js';
 import { writeAllocations } from '../inventory/allocations.js';
+import { currentRunLog } from '../logging/run-log.js';
 import { limitHosts, loadContext, tasksFor } from './context.js';
 
 export interface ConvergeOptions {
@@ -77,7 +78,7 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
       }
       if (findings.length > 0 && !options.json) output.err(formatFindings(findings, force));
     }
-    const runOn = (check: boolean): Promise<RunResult> => runPlays(tasks, sessions, { forks: options.forks, check, progress });
+    const runOn = (check: boolean): Promise<RunResult> => runPlays(tasks.plays, sessions, { forks: options.forks, check, progress, prepare: tasks.prepare, onSecret: (secret) => currentRunLog()?.addSecret(secret) });
     if (options.confirm !== true) return runOn(options.check);
     const planned = await runOn(true);
     const shown = formatPlan(planned, { colour });

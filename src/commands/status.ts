@@ -37,7 +37,7 @@ export async function status(options: StatusOptions, output: Output): Promise<nu
   const tasks = await tasksFor(context, 'up', hosts, { purge: false });
 
   const result = await withReachableSessions(hosts, context.connect, { forks: options.forks }, (sessions) =>
-    runPlays(tasks, sessions, { forks: options.forks, check: true, progress: 'silent' }),
+    runPlays(tasks.plays, sessions, { forks: options.forks, check: true, progress: 'silent', prepare: tasks.prepare }),
   );
   const report: Record<string, HostStatus> = {};
   for (const host of hosts) {

@@ -48,7 +48,8 @@ export async function verifyPingMatrix(options: VerifyOptions, output: Output): 
 
   const { forks } = options;
   const outcome = await withSessions(inventory.hosts, connect, { forks }, async (connections) => {
-    const probes = await startProbes(connections, { forks, bulk: options.throughput === true }, log);
+    const network = inventory.backend.probeNetwork?.(inventory.mesh as never);
+    const probes = await startProbes(connections, { forks, bulk: options.throughput === true, network }, log);
     try {
       const pairs = await probeUntilSettled(names, connections, probes, plan, { timeoutMs: options.timeout * 1000, forks }, log);
       if (options.throughput === true) await measureThroughput(names, connections, probes, pairs, forks, log);
@@ -99,13 +100,13 @@ type ProbeOrProblem = Probe | { host: string; problem: string };
 
 async function startProbes(
   connections: Map<string, Connection>,
-  { forks, bulk }: { forks: number; bulk: boolean },
+  { forks, bulk, network }: { forks: number; bulk: boolean; network: string | undefined },
   log: (line: string) => void,
 ): Promise<Map<string, ProbeOrProblem>> {
   const entries = await mapLimit([...connections], forks, async ([name, conn]): Promise<[string, ProbeOrProblem]> => {
     try {
       if ((await ensureProbeImage(conn)) === 'built') log(`${name}: built the probe image`);
-      return [name, await startProbe(conn, { bulk })];
+      return [name, await startProbe(conn, { bulk, network })];
     } catch (error) {
       if (!(error instanceof MeshctlError)) throw error;
       return [name, { host: name, problem: error.message }];

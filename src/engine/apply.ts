@@ -17,6 +17,10 @@ export interface TaskResult {
   reason: string;
   /** What ran, or in check mode would run, when the task changes. */
   steps?: Step[];
+  /** The module's outputs once the task is done (in check mode: as the host is now). */
+  outputs?: Record<string, unknown>;
+  /** The task's `register:` name, when it has one. */
+  register?: string;
 }
 
 /** A task's fact queries, by name, with what each command printed. */
@@ -32,26 +36,42 @@ export class HostTasks {
   /** What the facts of tasks[from], tasks[from + 1], … printed at the last read. */
   private read: { from: number; facts: GatheredFacts[] } | undefined;
 
+  /** `redact` takes secrets out of the steps a result shows (they run as they are). */
   constructor(
     private readonly conn: Connection,
     private readonly tasks: readonly PreparedTask[],
     private readonly check: boolean,
+    private readonly redact: (text: string) => string = (text) => text,
   ) {}
 
   async apply(task: PreparedTask): Promise<TaskResult> {
     const index = this.next;
     if (this.tasks[index] !== task) throw new Error(`HostTasks.apply: '${task.name}' is not the next task of ${this.conn.host}`);
     this.next++;
-    const first = this.plan(task, await this.factsOf(index));
-    if (!first.changed) return { task: task.name, status: 'ok', reason: first.reason };
-    if (this.check) return { task: task.name, status: 'changed', reason: `would change: ${first.reason}`, steps: first.steps };
+    const before = this.parse(task, await this.factsOf(index));
+    const first = this.plan(task, before);
+    if (!first.changed) return { task: task.name, status: 'ok', reason: this.redact(first.reason), ...this.outputs(task, before) };
+    if (this.check) {
+      return { task: task.name, status: 'changed', reason: this.redact(`would change: ${first.reason}`), steps: this.shown(first.steps), ...this.outputs(task, before) };
+    }
     await runSteps(this.conn, task.name, first.steps);
     this.read = await this.readFrom(index);
-    const after = this.plan(task, await this.factsOf(index));
+    const facts = this.parse(task, await this.factsOf(index));
+    const after = this.plan(task, facts);
     if (after.changed) {
       throw new TaskError(this.conn.host, task.name, `applied, but the host still differs: ${after.reason}`);
     }
-    return { task: task.name, status: 'changed', reason: first.reason, steps: first.steps };
+    return { task: task.name, status: 'changed', reason: this.redact(first.reason), steps: this.shown(first.steps), ...this.outputs(task, facts) };
+  }
+
+  private outputs(task: PreparedTask, facts: Record<string, unknown>): { outputs?: Record<string, unknown>; register?: string } {
+    const outputs = task.module.outputs?.(task.params, facts);
+    if (outputs === undefined) return {};
+    return task.register === undefined ? { outputs } : { outputs, register: task.register };
+  }
+
+  private shown(steps: Step[]): Step[] {
+    return redactSteps(steps, this.redact);
   }
 
   private async factsOf(index: number): Promise<GatheredFacts> {
@@ -93,8 +113,11 @@ export class HostTasks {
     return { from, facts };
   }
 
-  private plan(task: PreparedTask, facts: GatheredFacts): Plan {
-    const values = Object.fromEntries(facts.map(({ name, query, result }) => [name, parseFact(this.conn.host, task.name, name, query, result)]));
+  private parse(task: PreparedTask, facts: GatheredFacts): Record<string, unknown> {
+    return Object.fromEntries(facts.map(({ name, query, result }) => [name, parseFact(this.conn.host, task.name, name, query, result)]));
+  }
+
+  private plan(task: PreparedTask, values: Record<string, unknown>): Plan {
     try {
       return task.module.plan(task.params, values);
     } catch (error) {
@@ -103,6 +126,11 @@ export class HostTasks {
       throw error;
     }
   }
+}
+
+/** Steps as shown: each script and file content through `redact`. */
+export function redactSteps(steps: readonly Step[], redact: (text: string) => string): Step[] {
+  return steps.map((step) => (step.kind === 'run' ? { ...step, script: redact(step.script) } : { ...step, content: redact(step.content) }));
 }
 
 function parseFact(host: string, taskName: string, name: string, query: FactQuery<unknown>, result: ExecResult): unknown {

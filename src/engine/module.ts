@@ -32,6 +32,13 @@ export interface Module<Params, Facts> {
   params: z.ZodType<Params>;
   facts(params: Params): { [K in keyof Facts]: FactQuery<Facts[K]> };
   plan(params: Params, facts: Facts): Plan;
+  /**
+   * Values a later play may use (the task says `register: NAME`; templates read
+   * `registered.NAME.KEY`), from the facts once the task is done: a swarm's join tokens, say.
+   */
+  outputs?(params: Params, facts: Facts): Record<string, unknown>;
+  /** Outputs that are secrets: never printed, taken out of logs and of shown scripts. */
+  secretOutputs?: readonly string[];
 }
 
 // Modules are stored side by side in one registry; the engine only moves their values around.

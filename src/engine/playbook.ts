@@ -17,13 +17,18 @@ import type { Vars } from './template.js';
 
 export type PlaybookAction = 'up' | 'down';
 
-const vars = z.record(z.string().regex(/^[A-Za-z_]\w*$/, 'must be a variable name: letters, digits, _'), z.unknown());
+
+const variableName = z.string().regex(/^[A-Za-z_]\w*$/, 'must be a variable name: letters, digits, _');
+
+const vars = z.record(variableName, z.unknown());
 
 const taskSchema = z.strictObject({
   name: z.string().min(1),
   module: z.string().min(1),
   when: z.string().min(1).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
+  /** Later plays see the module's outputs from this task as `registered.NAME`. */
+  register: variableName.optional(),
 });
 
 const importSchema = z.strictObject({
@@ -72,6 +77,7 @@ export interface Task {
   /** Variable layers, outermost first (playbook vars, then each import's); each is rendered over the ones before. */
   vars: Vars[];
   params: Record<string, unknown>;
+  register?: string | undefined;
   /** Where the task's params stand, to point errors at the playbook or task file. */
   source: { file: string; line: number; column: number; field: string };
 }
@@ -189,6 +195,7 @@ class EntryLoader {
       when: raw.when === undefined ? inherited.when : [...inherited.when, raw.when],
       vars: inherited.vars,
       params: raw.params ?? {},
+      ...(raw.register === undefined ? {} : { register: raw.register }),
       source: { file: pos.file, line: pos.line, column: pos.column, field: pos.field },
     };
   }

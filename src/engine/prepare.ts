@@ -13,7 +13,12 @@ export interface PreparedTask {
   name: string;
   module: AnyModule;
   params: unknown;
+  /** Its outputs go to later plays under this name. */
+  register?: string;
 }
+
+/** What tasks registered in the plays run so far: name → host → the module's outputs. */
+export type Registered = ReadonlyMap<string, ReadonlyMap<string, Record<string, unknown>>>;
 
 /** A play ready to run: its hosts (in inventory order), each with its tasks, possibly none. */
 export interface PreparedPlay {
@@ -28,13 +33,14 @@ export function prepareTasks(
   inventory: Inventory,
   plan: MeshPlan,
   options: RunOptions,
+  registered?: Registered,
 ): PreparedPlay[] {
   const problems: InputProblem[] = [];
-  const varsOf = new Map(inventory.hosts.map((host) => [host.name, hostVars(inventory, plan, host, options)]));
+  const varsOf = new Map(inventory.hosts.map((host) => [host.name, hostVars(inventory, plan, host, options, registered ?? new Map())]));
   const plays = playbook.plays[action].map((play) => {
     const byHost = new Map<string, PreparedTask[]>();
     for (const host of selectHosts(inventory.hosts, play.hosts)) {
-      byHost.set(host.name, prepareHost(play.tasks, host.name, varsOf.get(host.name) ?? {}, problems));
+      byHost.set(host.name, prepareHost(play.tasks, host.name, varsOf.get(host.name) ?? {}, problems, registered === undefined));
     }
     return { name: play.name, anyErrorsFatal: play.anyErrorsFatal, tasks: byHost };
   });
@@ -49,7 +55,11 @@ export function selectHosts(hosts: readonly Host[], selector: HostSelector): Hos
   return hosts.filter((host) => host.groups.includes(selector));
 }
 
-function prepareHost(tasks: readonly Task[], hostName: string, vars: Vars, problems: InputProblem[]): PreparedTask[] {
+/**
+ * Before the run (`beforeRun`), nothing is registered yet: a task that uses `registered.…` is left
+ * for the run to prepare once the play that registers it is done (runPlays asks again).
+ */
+function prepareHost(tasks: readonly Task[], hostName: string, vars: Vars, problems: InputProblem[], beforeRun: boolean): PreparedTask[] {
   const prepared: PreparedTask[] = [];
   for (const task of tasks) {
     const problem = (message: string): void => {
@@ -59,9 +69,10 @@ function prepareHost(tasks: readonly Task[], hostName: string, vars: Vars, probl
       const taskVars = withLayers(vars, task.vars);
       if (!task.when.every((condition) => evaluateCondition(condition, taskVars))) continue;
       const params = task.module.params.safeParse(render(task.params, taskVars));
-      if (params.success) prepared.push({ name: task.name, module: task.module, params: params.data });
+      if (params.success) prepared.push({ name: task.name, module: task.module, params: params.data, ...(task.register === undefined ? {} : { register: task.register }) });
       else problem(params.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; '));
     } catch (error) {
+      if (error instanceof TemplateError && beforeRun && error.message.includes("variable 'registered.")) continue;
       if (error instanceof TemplateError) problem(error.message);
       else throw error;
     }

@@ -8,9 +8,10 @@
 // mode every finished task is a line of its own.
 import { Listr, type ListrTask } from 'listr2';
 import { ConnectError, detailOf, MeshctlError, TaskError } from '../errors.js';
+import { Redactor } from '../logging/redact.js';
 import type { Connection } from '../transport/connection.js';
-import { HostTasks, type TaskResult } from './apply.js';
-import type { PreparedPlay, PreparedTask } from './prepare.js';
+import { HostTasks, redactSteps, type TaskResult } from './apply.js';
+import type { PreparedPlay, PreparedTask, Registered } from './prepare.js';
 import { listrRenderer, type ProgressMode } from './progress.js';
 import { countHost, notLockedHost, unreachableHost, type HostResult, type RunResult } from './result.js';
 
@@ -18,6 +19,8 @@ export interface RunTasksOptions {
   forks: number;
   check: boolean;
   progress: ProgressMode;
+  /** Takes secrets out of the steps that results show. */
+  redact?: (text: string) => string;
 }
 
 /** The hosts' sessions (see openSessions): connected ones, and those set aside with the reason. */
@@ -54,7 +57,7 @@ export async function runTasks(tasksByHost: ReadonlyMap<string, PreparedTask[]>,
         bugs.push(bug);
         throw bug;
       }
-      const hostTasks = new HostTasks(conn, tasks, options.check);
+      const hostTasks = new HostTasks(conn, tasks, options.check, options.redact);
       const apply = (task: PreparedTask): Promise<TaskResult> => applyRecorded(hostTasks, task, hostResult, bugs);
       if (options.progress === 'live') {
         for (const task of tasks) {
@@ -118,24 +121,46 @@ function reasonIn(taskName: string, error: MeshctlError): string {
   return detailOf(error);
 }
 
+export interface RunPlaysOptions extends RunTasksOptions {
+  /**
+   * The plays prepared again with what the plays so far registered (see prepareTasks); without
+   * it the plays run as given. Asked after each play whose tasks registered something.
+   */
+  prepare?: (registered: Registered) => PreparedPlay[];
+  /** Told each secret output (a join token), e.g. for the run log to take it out. */
+  onSecret?: (secret: string) => void;
+}
+
 /**
  * Runs the plays one after the other, each with runTasks on its hosts, into one result. A host
  * that failed or was lost in a play runs none of the later ones (Ansible's rule); when a play
  * with `anyErrorsFatal` fails anywhere, no later play runs on any host, and each host that would
  * have gone on is failed with that reason, so the recap and the exit code say the run stopped.
+ * What a play's tasks register reaches the later plays through `options.prepare`.
  */
-export async function runPlays(plays: readonly PreparedPlay[], hosts: RunHosts, options: RunTasksOptions): Promise<RunResult> {
+export async function runPlays(given: readonly PreparedPlay[], hosts: RunHosts, options: RunPlaysOptions): Promise<RunResult> {
+  let plays = given;
+  const registered = new Map<string, Map<string, Record<string, unknown>>>();
+  const secrets = new Redactor();
+  const redact = (text: string): string => secrets.text(options.redact?.(text) ?? text);
   const result: RunResult = new Map();
   // Listed in inventory order: the widest play's order first (every play keeps inventory order).
   const widestFirst = [...plays].sort((a, b) => b.tasks.size - a.tasks.size);
   for (const play of widestFirst) for (const name of play.tasks.keys()) if (!result.has(name)) result.set(name, { tasks: [], unreachable: false });
-  for (const [index, play] of plays.entries()) {
+  for (let index = 0; index < plays.length; index++) {
+    const play = plays[index];
+    if (play === undefined) break;
     const runnable = new Map([...play.tasks].filter(([name]) => !stopped(result.get(name))));
     if (runnable.size === 0) continue;
-    const played = await runTasks(runnable, hosts, options);
+    const played = await runTasks(runnable, hosts, { ...options, redact });
+    let registeredHere = false;
     for (const [name, outcome] of played) {
       const host = result.get(name);
       if (host === undefined) continue;
+      registeredHere = keepRegistered(name, outcome, play, registered, (secret) => {
+        secrets.add(secret);
+        options.onSecret?.(secret);
+      }) || registeredHere;
       host.tasks.push(...outcome.tasks);
       host.unreachable ||= outcome.unreachable;
       if (outcome.failure !== undefined) host.failure ??= outcome.failure;
@@ -152,8 +177,46 @@ export async function runPlays(plays: readonly PreparedPlay[], hosts: RunHosts, 
       }
       break;
     }
+    if (registeredHere && options.prepare !== undefined) plays = options.prepare(registered);
+  }
+  // A secret learnt in a play may stand in what an earlier one printed of itself.
+  for (const host of result.values()) {
+    for (const task of host.tasks) {
+      task.reason = redact(task.reason);
+      if (task.steps !== undefined) task.steps = redactSteps(task.steps, redact);
+    }
+    if (host.failure !== undefined) host.failure.reason = redact(host.failure.reason);
   }
   return result;
+}
+
+/**
+ * Moves the outputs of a host's registering tasks into `registered` (secret ones also to
+ * `onSecret`) and off its results, which are printed. True when it registered anything.
+ */
+function keepRegistered(
+  hostName: string,
+  outcome: HostResult,
+  play: PreparedPlay,
+  registered: Map<string, Map<string, Record<string, unknown>>>,
+  onSecret: (secret: string) => void,
+): boolean {
+  let any = false;
+  for (const task of outcome.tasks) {
+    const { outputs, register } = task;
+    delete task.outputs;
+    if (register === undefined || outputs === undefined) continue;
+    const byHost = registered.get(register) ?? new Map<string, Record<string, unknown>>();
+    byHost.set(hostName, outputs);
+    registered.set(register, byHost);
+    any = true;
+    const module = play.tasks.get(hostName)?.find((t) => t.register === register)?.module;
+    for (const key of module?.secretOutputs ?? []) {
+      const value = outputs[key];
+      if (typeof value === 'string' && value !== '') onSecret(value);
+    }
+  }
+  return any;
 }
 
 function stopped(host: HostResult | undefined): boolean {

@@ -2,6 +2,7 @@
 // the validated mesh section as written, this host's plan, and the backend's own values.
 import type { Host, Inventory } from '../inventory/types.js';
 import type { MeshPlan } from '../network/plan.js';
+import type { Registered } from './prepare.js';
 import type { Vars } from './template.js';
 
 export interface RunOptions {
@@ -9,7 +10,12 @@ export interface RunOptions {
   purge: boolean;
 }
 
-export function hostVars(inventory: Inventory, plan: MeshPlan, host: Host, options: RunOptions): Vars {
+/**
+ * `registered`: what the plays run so far registered; templates see `registered.NAME` (the
+ * outputs of the first host, in inventory order, that registered NAME) and the backend's
+ * `decide` values under `mesh.` (overlay's `auto` choice, from the engines found).
+ */
+export function hostVars(inventory: Inventory, plan: MeshPlan, host: Host, options: RunOptions, registered: Registered = new Map()): Vars {
   const hostPlan = plan.hosts.get(host.name);
   if (hostPlan === undefined) throw new Error(`no plan for host ${host.name}`);
   const { mesh, backend } = inventory;
@@ -26,7 +32,14 @@ export function hostVars(inventory: Inventory, plan: MeshPlan, host: Host, optio
       slice_gateway_cidr: hostPlan.sliceGatewayCidr,
       peers: hostPlan.peers.map((peer) => ({ name: peer.name, underlay_address: peer.underlayAddress })),
       ...backend.hostVars?.(mesh as never, hostFacts),
+      ...backend.decide?.(mesh as never, registered),
     },
+    registered: Object.fromEntries(
+      [...registered].flatMap(([name, byHost]) => {
+        const first = inventory.hosts.find((h) => byHost.has(h.name));
+        return first === undefined ? [] : [[name, byHost.get(first.name)]];
+      }),
+    ),
     purge: options.purge,
   };
 }

@@ -1,4 +1,5 @@
-// One probe container per host, on the host's Docker bridge (the mesh): started, read, removed.
+// One probe container per host, on the mesh (the host's Docker bridge, or the Docker network the
+// backend names, an overlay): started, read, removed.
 import { TaskError } from '../errors.js';
 import { isIPv4 } from '../network/ipv4.js';
 import type { Connection } from '../transport/connection.js';
@@ -15,13 +16,18 @@ export interface Probe {
   mtu: number;
 }
 
-/** Starts the probe, serving /blob, and /bulk too when `bulk` (the throughput probe: a few MB in the container's layer). */
-export async function startProbe(conn: Connection, { bulk = false }: { bulk?: boolean } = {}): Promise<Probe> {
+/**
+ * Starts the probe, serving /blob, and /bulk too when `bulk` (the throughput probe: a few MB in
+ * the container's layer), on `network` when given (else Docker's default bridge).
+ */
+export async function startProbe(conn: Connection, { bulk = false, network }: { bulk?: boolean; network?: string | undefined } = {}): Promise<Probe> {
   await conn.exec(['docker', 'rm', '-f', PROBE_CONTAINER]);
   const files = [`head -c ${BLOB_BYTES} /dev/zero > /www/blob`, ...(bulk ? [`head -c ${BULK_BYTES} /dev/zero > /www${BULK_PATH}`] : [])];
   const serve = ['mkdir -p /www', ...files, `exec httpd -f -p ${PROBE_PORT} -h /www`].join(' && ');
   const started = await conn.exec([
-    'docker', 'run', '-d', '--name', PROBE_CONTAINER, '--label', 'meshctl.probe=1', PROBE_IMAGE, '/bin/sh', '-c', serve,
+    'docker', 'run', '-d', '--name', PROBE_CONTAINER, '--label', 'meshctl.probe=1',
+    ...(network === undefined ? [] : ['--network', network]),
+    PROBE_IMAGE, '/bin/sh', '-c', serve,
   ]);
   if (started.code !== 0) throw new TaskError(conn.host, 'probe', `cannot start the probe container: ${started.stderr.trim()}`);
   const inspect = await conn.exec(['docker', 'exec', PROBE_CONTAINER, 'sh', '-c', "ip -4 -o addr show eth0; cat /sys/class/net/eth0/mtu"]);

@@ -2,11 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/errors.js';
 import { loadPlaybook } from '../../../src/engine/playbook.js';
-import { selectHosts, type PreparedPlay } from '../../../src/engine/prepare.js';
+import { selectHosts, type PreparedPlay, type PreparedTask, type Registered } from '../../../src/engine/prepare.js';
 import { runPlays } from '../../../src/engine/run.js';
 import type { Host } from '../../../src/inventory/types.js';
 import { modules } from '../../../src/modules/index.js';
-import { FakeHost, kvTask } from './fake-host.js';
+import { FakeHost, kvModule, kvTask } from './fake-host.js';
 
 const silent = { forks: 10, check: false, progress: 'silent' } as const;
 
@@ -116,5 +116,37 @@ describe('runPlays', () => {
     expect(hosts.get('b')?.store.has('d')).toBe(false);
     expect(result.get('b')?.failure).toEqual({ task: 'daemons', reason: "not run: a failed in 'engines checked', which must succeed on every host before the run goes on" });
     expect(result.get('a')?.failure?.task).toBe('check');
+  });
+});
+
+describe('runPlays: registered outputs', () => {
+  // A "token" module: the value in the store is its output, a secret.
+  const tokenModule = { ...kvModule, name: 'token', outputs: (_p: unknown, facts: { value: string }) => ({ token: facts.value }), secretOutputs: ['token'] };
+  const tokenTask = (value: string): PreparedTask => ({ name: 'make token', module: tokenModule, params: kvModule.params.parse({ key: 'tok', value }), register: 'made' });
+
+  it('hands what a play registered to the later plays, prepared again, and keeps it out of results and shown steps', async () => {
+    // The manager already holds its token (a swarm made it): reading it shows nothing.
+    const hosts = new Map([['a', new FakeHost('a', { tok: 'SWMTKN-secret-1' })], ['b', new FakeHost('b')]]);
+    const asked: Registered[] = [];
+    const later = (registered: Registered): PreparedPlay => {
+      const token = String(registered.get('made')?.get('a')?.token ?? 'unknown');
+      return play('join', { b: [kvTask('join', { key: 'joined', value: token })] });
+    };
+    const first = play('init', { a: [tokenTask('SWMTKN-secret-1')] });
+    const secrets: string[] = [];
+    const result = await runPlays([first, later(new Map())], { connections: hosts }, {
+      ...silent,
+      prepare: (registered) => {
+        asked.push(new Map(registered));
+        return [first, later(registered)];
+      },
+      onSecret: (secret) => secrets.push(secret),
+    });
+    expect(hosts.get('b')?.store.get('joined')).toBe('SWMTKN-secret-1');
+    expect(asked).toHaveLength(1);
+    expect(secrets).toEqual(['SWMTKN-secret-1']);
+    const shown = JSON.stringify([...result.values()]);
+    expect(shown).not.toContain('SWMTKN-secret-1');
+    expect(shown).toContain('[redacted]');
   });
 });

@@ -90,7 +90,8 @@ export class HostTasks {
     const flat = queries.flat();
     // Whatever stops the read fails the task being applied: the first of those read.
     const failure = (detail: string): TaskError => new TaskError(this.conn.host, tasks[0]?.name ?? '', detail);
-    const batch = await readFactBatch(this.conn, flat.map((fact) => fact.query.command)).catch((error: unknown) => {
+    const secretOutput = flat.some((fact) => fact.query.secret === true);
+    const batch = await readFactBatch(this.conn, flat.map((fact) => fact.query.command), { secretOutput }).catch((error: unknown) => {
       if (!(error instanceof CommandTimeoutError)) throw error;
       const which = tasks.length === 1 ? 'its facts' : `the facts of this task and the ${tasks.length - 1} after it`;
       throw failure(`reading ${which} did not finish within ${error.timeoutMs / 1000}s`);

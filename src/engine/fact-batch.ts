@@ -29,12 +29,12 @@ export type FactBatchResult =
 export const FACT_SCRIPT_BUDGET = 32 * 1024;
 
 /** Runs every command on the host in one round trip (more only past FACT_SCRIPT_BUDGET). */
-export async function readFactBatch(conn: Connection, commands: readonly string[]): Promise<FactBatchResult> {
+export async function readFactBatch(conn: Connection, commands: readonly string[], options: { secretOutput?: boolean } = {}): Promise<FactBatchResult> {
   const results: ExecResult[] = [];
   for (const chunk of chunksWithin(commands, FACT_SCRIPT_BUDGET)) {
     const boundary = `meshctl-fact-${randomBytes(12).toString('hex')}`;
     const script = factBatchScript(chunk, boundary);
-    const batch = parseFactBatch(await conn.execScript(script), boundary, chunk.length);
+    const batch = parseFactBatch(await conn.execScript(script, options.secretOutput === true ? { secretOutput: true } : undefined), boundary, chunk.length);
     results.push(...batch.results);
     if (!batch.ok) return { ...batch, results };
   }

@@ -11,6 +11,8 @@ export interface FactQuery<T> {
   /** Shell script; values inside must be quoted with shellQuote. */
   command: string;
   parse(result: ExecResult): T;
+  /** It prints a secret (a join token): the batch it is read in is kept out of logs. */
+  secret?: boolean;
 }
 
 /**

@@ -10,8 +10,9 @@ import { ovsBridge } from './ovs-bridge.js';
 import { ovsTunnels } from './ovs-tunnels.js';
 import { packages } from './packages.js';
 import { service } from './service.js';
+import { swarm } from './swarm.js';
 import { sysctl } from './sysctl.js';
 
-const all: readonly AnyModule[] = [packages, sysctl, firewall, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink];
+const all: readonly AnyModule[] = [packages, sysctl, firewall, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink, swarm];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((module) => [module.name, module]));

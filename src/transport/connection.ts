@@ -16,6 +16,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Run as root through sudo when the connection's user is not root (default: the host's `become`). */
   become?: boolean;
+  /** What it prints holds a secret (a join token): a log notes the output was withheld instead of writing it. */
+  secretOutput?: boolean;
 }
 
 /** A command left running on a host: it reads its stdin until meshctl or the connection closes it. */

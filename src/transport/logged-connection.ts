@@ -7,6 +7,8 @@ import { detailOf, MeshctlError } from '../errors.js';
 import type { CommandText, LogSink } from '../logging/events.js';
 import type { Connection, ExecOptions, ExecResult, RunningCommand } from './connection.js';
 
+const WITHHELD = '(withheld: this output holds a secret)';
+
 export class LoggedConnection implements Connection {
   readonly host: string;
   private nextId = 1;
@@ -68,7 +70,8 @@ export class LoggedConnection implements Connection {
     const started = performance.now();
     try {
       const result = await run();
-      this.log({ kind: 'command-finished', host: this.host, id, command, ms: performance.now() - started, ...result });
+      const shown = options?.secretOutput === true ? { ...result, stdout: WITHHELD, stderr: result.stderr === '' ? '' : WITHHELD } : result;
+      this.log({ kind: 'command-finished', host: this.host, id, command, ms: performance.now() - started, ...shown });
       return result;
     } catch (error) {
       this.log({ kind: 'command-failed', host: this.host, id, command, ms: performance.now() - started, reason: messageOf(error) });

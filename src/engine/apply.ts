@@ -21,6 +21,8 @@ export interface TaskResult {
   outputs?: Record<string, unknown>;
   /** The task's `register:` name, when it has one. */
   register?: string;
+  /** Its reason is for the recap's NOTES (a choice made, state kept on purpose). */
+  notice?: boolean;
 }
 
 /** A task's fact queries, by name, with what each command printed. */
@@ -50,7 +52,9 @@ export class HostTasks {
     this.next++;
     const before = this.parse(task, await this.factsOf(index));
     const first = this.plan(task, before);
-    if (!first.changed) return { task: task.name, status: 'ok', reason: this.redact(first.reason), ...this.outputs(task, before) };
+    if (!first.changed) {
+      return { task: task.name, status: 'ok', reason: this.redact(first.reason), ...(first.notice === true ? { notice: true } : {}), ...this.outputs(task, before) };
+    }
     if (this.check) {
       return { task: task.name, status: 'changed', reason: this.redact(`would change: ${first.reason}`), steps: this.shown(first.steps), ...this.outputs(task, before) };
     }

@@ -25,7 +25,7 @@ export type Step =
   | { kind: 'put'; path: string; content: string; mode: number; before?: string | null };
 
 export type Plan =
-  | { changed: false; reason: string }
+  | { changed: false; reason: string; notice?: boolean }
   | { changed: true; reason: string; steps: Step[] };
 
 export interface Module<Params, Facts> {
@@ -75,6 +75,8 @@ export function refuse(reason: string): never {
 }
 
 export const ok = (reason: string): Plan => ({ changed: false, reason });
+/** Nothing to change, and something the operator should read in the recap (a choice made, state kept). */
+export const notice = (reason: string): Plan => ({ changed: false, reason, notice: true });
 export const change = (reason: string, steps: Step[]): Plan => ({ changed: true, reason, steps });
 export const run = (script: string): Step => ({ kind: 'run', script });
 export const put = (path: string, content: string, mode = 0o644, before?: string | null): Step =>

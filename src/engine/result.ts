@@ -31,6 +31,8 @@ export interface HostCounts {
 export interface HostJson extends HostCounts {
   reason?: string;
   task?: string;
+  /** The recap's notes for this host: `{ task, note }`. */
+  notes?: { task: string; note: string }[];
 }
 
 /** The pseudo-task a host fails when its run lock cannot be taken: nothing ran there. */
@@ -76,8 +78,10 @@ export function describeFailure(host: HostResult): string | undefined {
 export function resultJson(result: RunResult): { ok: boolean; hosts: Record<string, HostJson> } {
   const hostJson = (host: HostResult): HostJson => {
     const reason = describeFailure(host);
-    if (reason === undefined) return countHost(host);
-    return { ...countHost(host), reason, ...(host.failure?.task === undefined ? {} : { task: host.failure.task }) };
+    const notes = host.tasks.filter((t) => t.notice === true).map((t) => ({ task: t.task, note: t.reason }));
+    const withNotes = notes.length === 0 ? {} : { notes };
+    if (reason === undefined) return { ...countHost(host), ...withNotes };
+    return { ...countHost(host), reason, ...(host.failure?.task === undefined ? {} : { task: host.failure.task }), ...withNotes };
   };
   return {
     ok: runSucceeded(result),
@@ -117,8 +121,23 @@ export function formatRecap(result: RunResult, check: boolean, action: PlaybookA
     const failure = describeFailure(host);
     if (failure !== undefined) lines.push('', `${name}: ${failure}`);
   }
+  const notes = formatNotes(result);
+  if (notes.length > 0) lines.push('', heading('NOTES'), ...notes);
   lines.push('', verdict(result, check, action));
   return lines.join('\n');
+}
+
+/** Each note once, with the hosts it came from ("all hosts" when every host said it). */
+function formatNotes(result: RunResult): string[] {
+  const hostsOf = new Map<string, string[]>();
+  for (const [name, host] of result) {
+    for (const task of host.tasks) {
+      if (task.notice !== true) continue;
+      const key = `${task.task}: ${task.reason}`;
+      hostsOf.set(key, [...(hostsOf.get(key) ?? []), name]);
+    }
+  }
+  return [...hostsOf].map(([note, hosts]) => `${hosts.length === result.size && hosts.length > 1 ? 'all hosts' : hosts.join(', ')}: ${note}`);
 }
 
 /** One line: what the run did, and when some hosts did not finish, which, and what the rest did. */

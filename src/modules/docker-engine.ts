@@ -17,6 +17,8 @@ export type ClusterStore = (typeof CLUSTER_STORES)[number];
 
 const params = z.strictObject({
   cluster_store: z.enum(CLUSTER_STORES).optional(),
+  /** false: say whether the engine can (outputs `can_use`) instead of refusing: overlay's `store: auto`. */
+  required: z.boolean().default(true),
 });
 
 export type DockerEngineParams = z.output<typeof params>;
@@ -50,16 +52,28 @@ export const dockerEngine = defineModule<DockerEngineParams, DockerEngineFacts>(
     if (p.cluster_store === undefined) return ok(`${version}`);
     const store = p.cluster_store;
     const wayOut = wayOutFrom(store, engine.stores);
-    if (majorOf(engine.version) >= 23) {
-      refuse(`${version} has no cluster-store (removed in Docker 23), so it cannot use a ${store} store. ${wayOut}`);
-    }
-    if (!engine.stores.includes(store)) {
-      const built = engine.stores.length === 0 ? 'no cluster store' : `only ${engine.stores.join(' and ')}`;
-      refuse(`${version} cannot use a ${store} cluster store: this build has ${built}. ${wayOut}`);
-    }
-    return ok(`${version} can use ${store === 'etcd' ? 'an' : 'a'} ${store} cluster store`);
+    const why = whyNot(engine, store);
+    if (why === undefined) return ok(`${version} can use ${store === 'etcd' ? 'an' : 'a'} ${store} cluster store`);
+    if (p.required) refuse(`${why}. ${wayOut}`);
+    return ok(why);
   },
+  outputs: (p, { engine }) => ({
+    version: engine.version,
+    store: p.cluster_store ?? null,
+    can_use: engine.version !== null && p.cluster_store !== undefined && whyNot(engine, p.cluster_store) === undefined,
+  }),
 });
+
+/** Why this engine cannot use the store, or undefined when it can. */
+function whyNot(engine: EngineFacts, store: ClusterStore): string | undefined {
+  const version = `Docker ${engine.version ?? '(none)'}`;
+  if (majorOf(engine.version ?? '0') >= 23) return `${version} has no cluster-store (removed in Docker 23), so it cannot use a ${store} store`;
+  if (!engine.stores.includes(store)) {
+    const built = engine.stores.length === 0 ? 'no cluster store' : `only ${engine.stores.join(' and ')}`;
+    return `${version} cannot use a ${store} cluster store: this build has ${built}`;
+  }
+  return undefined;
+}
 
 function wayOutFrom(store: ClusterStore, built: readonly string[]): string {
   const others = built.filter((s) => s !== store);

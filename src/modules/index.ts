@@ -6,6 +6,7 @@ import { dockerNetwork } from './docker-network.js';
 import { firewall } from './firewall.js';
 import { l2Uplink } from './l2-uplink.js';
 import { meshLinks } from './mesh-links.js';
+import { note } from './note.js';
 import { ovsBridge } from './ovs-bridge.js';
 import { ovsTunnels } from './ovs-tunnels.js';
 import { packages } from './packages.js';
@@ -13,6 +14,6 @@ import { service } from './service.js';
 import { swarm } from './swarm.js';
 import { sysctl } from './sysctl.js';
 
-const all: readonly AnyModule[] = [packages, sysctl, firewall, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink, swarm];
+const all: readonly AnyModule[] = [packages, sysctl, firewall, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink, swarm, note];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((module) => [module.name, module]));

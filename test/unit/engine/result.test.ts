@@ -143,3 +143,20 @@ describe('a run where some hosts did not finish', () => {
     );
   });
 });
+
+describe('notes in the recap', () => {
+  it('lists each note once with its hosts, in the text and in --json', () => {
+    const kept = { task: 'Key-value store', status: 'ok' as const, reason: 'etcd kept with its data: down --purge removes it', notice: true };
+    const mode = { task: 'Overlay mode', status: 'ok' as const, reason: 'store: auto chose swarm', notice: true };
+    const result: RunResult = new Map([
+      ['node1', { unreachable: false, tasks: [kept, mode] }],
+      ['node2', { unreachable: false, tasks: [mode, { task: 'x', status: 'ok', reason: 'fine' }] }],
+    ]);
+    const text = formatRecap(result, false, 'down');
+    expect(text).toContain('NOTES ***');
+    expect(text).toContain('node1: Key-value store: etcd kept with its data: down --purge removes it');
+    expect(text).toContain('all hosts: Overlay mode: store: auto chose swarm');
+    expect(resultJson(result).hosts.node2?.notes).toEqual([{ task: 'Overlay mode', note: 'store: auto chose swarm' }]);
+    expect(resultJson(result).hosts.node2).not.toHaveProperty('reason');
+  });
+});

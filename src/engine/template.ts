@@ -37,10 +37,17 @@ export function render(value: unknown, vars: Vars): unknown {
 }
 
 /**
- * `when:` conditions: `path`, `not path`, `path == value`, `path != value`.
- * Values compare as text, so `mesh.ovs.datapath == netdev` reads as it would in Ansible.
+ * `when:` conditions: `path`, `not path`, `path == value`, `path != value`, and several of
+ * those joined by `and`. Values compare as text, so `mesh.ovs.datapath == netdev` reads as it
+ * would in Ansible.
  */
 export function evaluateCondition(condition: string, vars: Vars): boolean {
+  const parts = condition.split(/\s+and\s+/);
+  if (parts.length > 1) return parts.every((part) => evaluateOne(part, vars));
+  return evaluateOne(condition, vars);
+}
+
+function evaluateOne(condition: string, vars: Vars): boolean {
   const comparison = /^\s*([A-Za-z_][\w.]*)\s*(==|!=)\s*(.+?)\s*$/.exec(condition);
   if (comparison) {
     const [, left = '', operator, right = ''] = comparison;
@@ -51,7 +58,7 @@ export function evaluateCondition(condition: string, vars: Vars): boolean {
   if (negated?.[1] !== undefined) return !truthy(lookup(vars, negated[1]));
   const plain = /^\s*([A-Za-z_][\w.]*)\s*$/.exec(condition);
   if (plain?.[1] !== undefined) return truthy(lookup(vars, plain[1]));
-  throw new TemplateError(`cannot read condition '${condition}': use 'path', 'not path', 'path == value' or 'path != value'`);
+  throw new TemplateError(`cannot read condition '${condition}': use 'path', 'not path', 'path == value' or 'path != value', joined by 'and'`);
 }
 
 function truthy(value: unknown): boolean {

@@ -23,6 +23,8 @@ export function hostVars(inventory: Inventory, plan: MeshPlan, host: Host, optio
   return {
     ...host.vars,
     inventory_hostname: host.name,
+    // What `hosts: first` runs on: a task for every host but that one says `when: not first_host`.
+    first_host: inventory.hosts[0]?.name === host.name,
     host: hostFacts,
     mesh: {
       ...mesh,

@@ -23,4 +23,10 @@ describe('evaluateCondition', () => {
     expect(evaluateCondition('not purge', vars)).toBe(true);
     expect(() => evaluateCondition('mesh.mtu > 3', vars)).toThrow(TemplateError);
   });
+
+  it('holds for parts joined by and only when every part holds', () => {
+    expect(evaluateCondition('mesh.ovs.datapath == netdev and not purge', vars)).toBe(true);
+    expect(evaluateCondition('mesh.ovs.datapath == netdev and purge', vars)).toBe(false);
+    expect(() => evaluateCondition('not purge and mesh.mtu > 3', vars)).toThrow(TemplateError);
+  });
 });

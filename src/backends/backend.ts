@@ -34,6 +34,10 @@ export interface SandboxInput {
   underlaySubnet: string;
   /** An address on the underlay that no host has: where the sandbox starts a router if asked. */
   routerAddress: string;
+  /** The hosts' Debian release (`sandbox up --suite`), e.g. bookworm. */
+  suite: string;
+  /** The Debian mirror the hosts' apt sources name, e.g. http://deb.debian.org/debian. */
+  mirror: string;
 }
 
 export interface SandboxDefaults {
@@ -44,6 +48,31 @@ export interface SandboxDefaults {
    * underlay at `routerAddress`, set up from the final `mesh:` section (after `--set`).
    */
   router?(mesh: Record<string, unknown>): SandboxRouter;
+  /**
+   * This backend's sandbox wants a key-value store of this default type: the generated inventory
+   * gets a `kv:` section and puts the first host (or `--set kv.nodes=N` hosts) in group `kv`.
+   */
+  kv?: { type: string };
+  /** The store type the final `mesh:` section asks for (e.g. overlay's `store: consul`), if it names one. */
+  kvType?(mesh: Record<string, unknown>): string | undefined;
+  /**
+   * Package sources the hosts need for the final `mesh:` section and store type (e.g. an older
+   * release for Consul and a Consul-capable engine), written into the inventory's `package_sources:`.
+   */
+  packageSources?(mesh: Record<string, unknown>, kvType: string | undefined): SandboxPackageSource[];
+}
+
+/** An apt source as a user would add it; the sandbox renders it into `package_sources:`. */
+export interface SandboxPackageSource {
+  /** Its name in the inventory (and in the hosts' file names), e.g. bullseye. */
+  name: string;
+  uri: string;
+  suite: string;
+  components: readonly string[];
+  /** The pin of the whole source: 100 takes nothing from it that is not asked for. */
+  priority: number;
+  /** Packages preferred from this source over the host's release, each with its own pin priority. */
+  packages?: readonly { name: string; priority: number }[];
 }
 
 export interface SandboxRouter {

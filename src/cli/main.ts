@@ -3,6 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, MeshctlError } from '../errors.js';
 import { backendNames } from '../backends/index.js';
+import { defaultSuite, suites } from '../sandbox/recipe.js';
 import { currentRunLog, RunLog, setCurrentRunLog } from '../logging/run-log.js';
 import { processOutput, type Output } from '../output.js';
 
@@ -208,12 +209,13 @@ function addSandboxCommands(program: Command, output: Output): void {
     .description('start N host containers and write an inventory for them')
     .addOption(new Option('-n, --hosts <n>', 'how many hosts').argParser(positiveInt).default(3))
     .option('-b, --backend <name>', `mesh backend: ${backendNames.join(', ')}`, 'ovs-gre')
+    .option('--suite <name>', `the hosts' Debian release: ${suites.join(', ')}`, defaultSuite)
     .addOption(inventoryOption())
-    .option('--set <key=value>', 'set an inventory value by its dotted path (repeatable)', collect, [])
-    .action(async (opts: { hosts: number; backend: string; inventory: string; set: string[] }) => {
+    .option('--set <key=value>', 'set an inventory value by its dotted path (repeatable; kv.nodes=N: the store on N hosts)', collect, [])
+    .action(async (opts: { hosts: number; backend: string; suite: string; inventory: string; set: string[] }) => {
       const { sandboxUp } = await import('../sandbox/index.js');
-      await sandboxUp({ hosts: opts.hosts, backend: opts.backend, inventoryPath: opts.inventory, sets: opts.set, log });
-      output.out(`sandbox ready: ${opts.hosts} host(s); inventory written to ${opts.inventory}`);
+      await sandboxUp({ hosts: opts.hosts, backend: opts.backend, suite: opts.suite, inventoryPath: opts.inventory, sets: opts.set, log });
+      output.out(`sandbox ready: ${opts.hosts} Debian ${opts.suite} host(s); inventory written to ${opts.inventory}`);
     });
 
   sandbox

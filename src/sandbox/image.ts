@@ -1,6 +1,6 @@
 // Provides the host image `meshctl-host:<recipe hash>`, building it locally when missing:
 // debootstrap → `docker import` (base image) → customisation in a container → `docker commit`.
-// Concurrent callers on one machine build it once. Example: `const tag = await ensureHostImage(log)`.
+// Concurrent callers on one machine build it once. Example: `const tag = await ensureHostImage(hostRecipe("bullseye"), log)`.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +8,13 @@ import { SandboxError } from '../errors.js';
 import { aptInstall, hasProgram } from './apt.js';
 import { runChecked, runCommand } from './exec.js';
 import { withFileLock } from '../file-lock.js';
-import { baseImageTag, hostImageTag, hostRecipe, shortHash, type HostRecipe } from './recipe.js';
+import { baseImageTag, hostImageTag, shortHash, type HostRecipe } from './recipe.js';
 import { debootstrapRoot, removeRoot } from './rootfs.js';
 
 const lockPath = join(tmpdir(), 'meshctl-host-image.lock');
 const buildTimeoutMs = 30 * 60_000;
 
-export async function ensureHostImage(log: (line: string) => void, recipe: HostRecipe = hostRecipe): Promise<string> {
+export async function ensureHostImage(recipe: HostRecipe, log: (line: string) => void): Promise<string> {
   const tag = hostImageTag(recipe);
   if (await imageExists(tag)) return tag;
   const onWait = (pid: number): void => log(`waiting for process ${pid}, which is building the host image`);

@@ -1,6 +1,7 @@
 // The host image recipe: what debootstrap installs and how the root is customised, and the content
 // hashes that name the images (`meshctl-host:<hash>`), so an unchanged recipe is never rebuilt.
 import { createHash } from 'node:crypto';
+import { UsageError } from '../errors.js';
 
 export interface HostRecipe {
   /** Bumped when the build procedure changes in a way the fields below do not show. */
@@ -13,13 +14,33 @@ export interface HostRecipe {
   customisation: string;
 }
 
-const customisation = String.raw`set -eu
+/** The Debian releases a sandbox host can run; the first is the default. */
+export const suites = ['bookworm', 'bullseye', 'trixie'] as const;
+export type Suite = (typeof suites)[number];
+export const defaultSuite: Suite = 'bookworm';
+
+export function isSuite(name: string): name is Suite {
+  return (suites as readonly string[]).includes(name);
+}
+
+/** The Debian mirror the hosts are built from and install from. */
+export const debianMirror = 'http://deb.debian.org/debian';
+
+/** The suite named by `sandbox up --suite`, or a usage error naming the known ones. */
+export function checkSuite(name: string): Suite {
+  if (isSuite(name)) return name;
+  throw new UsageError(`unknown suite "${name}": use one of ${suites.join(', ')}`);
+}
+
+// Each of the three releases names its updates and security suites `<suite>-updates` and
+// `<suite>-security` (bullseye was the first with that form), so one template serves them all.
+const customisation = (suite: Suite): string => String.raw`set -eu
 
 # Hosts install packages later (meshctl up): the release, its updates and its security fixes.
 cat > /etc/apt/sources.list <<'EOT'
-deb http://deb.debian.org/debian bookworm main
-deb http://deb.debian.org/debian bookworm-updates main
-deb http://deb.debian.org/debian-security bookworm-security main
+deb ${debianMirror} ${suite} main
+deb ${debianMirror} ${suite}-updates main
+deb http://deb.debian.org/debian-security ${suite}-security main
 EOT
 # Like a cloud image: no package lists baked in, so every host runs apt-get update before installing.
 apt-get clean
@@ -60,31 +81,34 @@ install -d -m 700 -o operator -g operator /home/operator/.ssh
 echo 'LANG=C.UTF-8' > /etc/default/locale
 sed -i 's/^AcceptEnv/#AcceptEnv/' /etc/ssh/sshd_config
 
-# Units for consoles and device managers a container has not; masked so they can never hold up boot.
+# Units for consoles, device managers and kernel modules a container has not; masked so they can
+# never hold up boot. (systemd 257's modules-load fails without /lib/modules, leaving the system degraded.)
 systemctl mask getty@tty1.service console-getty.service systemd-udevd.service \
-  systemd-udevd-control.socket systemd-udevd-kernel.socket
+  systemd-udevd-control.socket systemd-udevd-kernel.socket systemd-modules-load.service
 `;
 
-export const hostRecipe: HostRecipe = {
-  version: 'meshctl-host/1',
-  suite: 'bookworm',
-  mirror: 'http://deb.debian.org/debian',
-  variant: 'minbase',
-  include: [
-    'systemd',
-    'systemd-sysv',
-    'openssh-server',
-    'iproute2',
-    'iputils-ping',
-    'ca-certificates',
-    'procps',
-    'sudo',
-    'gnupg',
-    // Non-root systemctl, hostnamectl and logind talk over D-Bus, as on any installed Debian.
-    'dbus',
-  ],
-  customisation,
-};
+export function hostRecipe(suite: Suite = defaultSuite): HostRecipe {
+  return {
+    version: 'meshctl-host/1',
+    suite,
+    mirror: debianMirror,
+    variant: 'minbase',
+    include: [
+      'systemd',
+      'systemd-sysv',
+      'openssh-server',
+      'iproute2',
+      'iputils-ping',
+      'ca-certificates',
+      'procps',
+      'sudo',
+      'gnupg',
+      // Non-root systemctl, hostnamectl and logind talk over D-Bus, as on any installed Debian.
+      'dbus',
+    ],
+    customisation: customisation(suite),
+  };
+}
 
 /** The debootstrap stage alone: a changed customisation reuses it. */
 export function baseImageTag(recipe: HostRecipe): string {

@@ -73,3 +73,32 @@ function preparePath(doc: Document, path: readonly PathKey[], set: string): void
     }
   }
 }
+
+/** `--set` keys that steer `sandbox up` itself and are never written into the inventory. */
+export interface SandboxDirectives {
+  /** How many hosts (the first ones) form the store's group `kv`. */
+  kvNodes?: number;
+}
+
+/**
+ * Takes the directives out of the `--set` list: `kv.nodes=N` (N odd, at most `hosts`) chooses
+ * how many hosts run the store. The other sets are returned in order, for applySets.
+ */
+export function takeDirectives(sets: readonly string[], hosts: number): { directives: SandboxDirectives; sets: string[] } {
+  const directives: SandboxDirectives = {};
+  const rest: string[] = [];
+  for (const set of sets) {
+    const { path, value } = parseSet(set);
+    if (path.join('.') !== 'kv.nodes') {
+      rest.push(set);
+      continue;
+    }
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value % 2 === 0 || value > hosts) {
+      throw new UsageError(
+        `--set ${set}: the store needs an odd number of nodes (1, 3, 5 ...) for a clean quorum, at most the ${hosts} host(s) of the sandbox`,
+      );
+    }
+    directives.kvNodes = value;
+  }
+  return { directives, sets: rest };
+}

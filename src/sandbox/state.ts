@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { SandboxError } from '../errors.js';
+import { defaultSuite, suites } from './recipe.js';
 
 const networkSchema = z.object({ name: z.string(), subnet: z.string() });
 
@@ -18,6 +19,8 @@ const stateSchema = z.object({
   name: z.string(),
   inventoryPath: z.string(),
   backend: z.string(),
+  // Records written before suites existed are of bookworm hosts.
+  suite: z.enum(suites).default(defaultSuite),
   image: z.string(),
   networks: z.object({ management: networkSchema, underlay: networkSchema }),
   hosts: z.array(hostSchema),
@@ -28,7 +31,7 @@ const stateSchema = z.object({
 
 export type SandboxNetwork = z.infer<typeof networkSchema>;
 export type SandboxHost = z.infer<typeof hostSchema>;
-export type SandboxState = z.infer<typeof stateSchema>;
+export type SandboxState = z.output<typeof stateSchema>;
 
 /** The recorded state, or undefined when there is none. */
 export async function readState(path: string): Promise<SandboxState | undefined> {

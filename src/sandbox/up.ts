@@ -1,5 +1,5 @@
 // `meshctl sandbox up`: N simulated hosts on this machine and an inventory for them.
-// Example: `await sandboxUp({ hosts: 3, backend: 'ovs-gre', inventoryPath: 'lab.yaml', sets: [], log })`.
+// Example: `await sandboxUp({ hosts: 3, backend: 'ovs-gre', suite: 'bookworm', inventoryPath: 'lab.yaml', sets: [], log })`.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
 import { parse } from 'yaml';
@@ -10,20 +10,22 @@ import { labelledContainers, labelledNetworks } from './docker.js';
 import { ensureEngine } from './docker-engine.js';
 import { removeContainers, bringUpHost } from './hosts.js';
 import { ensureHostImage, imageExists } from './image.js';
-import { renderInventory } from './inventory.js';
+import { generateInventory } from './inventory.js';
 import { ensureKeyPair } from './keys.js';
 import { containerName, sandboxLayout, type SandboxLayout } from './layout.js';
 import { createNetworks, ensureNetwork, removeNetworks } from './networks.js';
 import { ensureRouter } from './router.js';
-import { applySets } from './sets.js';
+import { checkSuite, debianMirror, hostRecipe, type Suite } from './recipe.js';
 import { readState, writeState, type SandboxHost, type SandboxState } from './state.js';
 import { hostAddress, maxHosts, routerAddress, subnetPair } from './subnets.js';
 
 export interface SandboxUpOptions {
   hosts: number;
   backend: string;
+  /** The hosts' Debian release: one of `suites` (recipe.ts). */
+  suite: string;
   inventoryPath: string;
-  /** `KEY=VALUE` overrides applied to the written inventory (see applySets). */
+  /** `KEY=VALUE` overrides applied to the written inventory (see generateInventory). */
   sets: string[];
   log: (line: string) => void;
 }
@@ -31,21 +33,22 @@ export interface SandboxUpOptions {
 export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxState> {
   const { log } = options;
   const backend = checkBackend(options.backend);
+  const suite = checkSuite(options.suite);
   if (!Number.isInteger(options.hosts) || options.hosts < 1 || options.hosts > maxHosts) {
     throw new UsageError(`--hosts must be a whole number from 1 to ${maxHosts}, not ${options.hosts}`);
   }
   const layout = sandboxLayout(options.inventoryPath);
   // Fail on a bad --set before anything is created.
-  applySets(inventoryText(layout, backend, subnetPair(1).underlay, plannedHosts(layout.name, options.hosts, 1)), options.sets);
+  inventoryText(layout, backend, suite, subnetPair(1).underlay, plannedHosts(layout.name, options.hosts, 1), options.sets);
 
   await ensureEngine(log);
   const started = Date.now();
   const recorded = await readState(layout.statePath);
-  if (recorded !== undefined) checkReusable(recorded, options.hosts, backend, layout);
+  if (recorded !== undefined) checkReusable(recorded, { hosts: options.hosts, backend: backend.name, suite }, layout);
   else await removeLeftovers(layout.name, log);
 
   const state =
-    recorded === undefined ? await createState(layout, backend, options.hosts, log) : await reuseState(recorded, log);
+    recorded === undefined ? await createState(layout, backend, suite, options.hosts, log) : await reuseState(recorded, log);
   const publicKey = await ensureKeyPair(layout);
   await writeState(layout.statePath, state);
 
@@ -68,21 +71,22 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxState
     }),
   );
 
-  const text = applySets(inventoryText(layout, backend, state.networks.underlay.subnet, state.hosts), options.sets);
-  await startRouter(state, backend, text, publicKey, log);
+  const text = inventoryText(layout, backend, suite, state.networks.underlay.subnet, state.hosts, options.sets);
+  await startRouter(state, backend, suite, text, publicKey, log);
   await mkdir(layout.inventoryDir, { recursive: true });
   await writeFile(layout.inventoryPath, text);
-  log(`sandbox ${state.name} ready in ${Math.round((Date.now() - started) / 1000)}s; inventory: ${layout.inventoryPath}`);
+  log(`sandbox ${state.name} (Debian ${suite}) ready in ${Math.round((Date.now() - started) / 1000)}s; inventory: ${layout.inventoryPath}`);
   return state;
 }
 
 async function createState(
   layout: SandboxLayout,
   backend: Backend,
+  suite: Suite,
   count: number,
   log: (line: string) => void,
 ): Promise<SandboxState> {
-  const image = await ensureHostImage(log);
+  const image = await ensureHostImage(hostRecipe(suite), log);
   const networks = await createNetworks(layout.name);
   log(`networks: management ${networks.management.subnet}, underlay ${networks.underlay.subnet}`);
   const index = Number(networks.management.subnet.split('.')[2]);
@@ -91,6 +95,7 @@ async function createState(
     name: layout.name,
     inventoryPath: layout.inventoryPath,
     backend: backend.name,
+    suite,
     image,
     networks,
     hosts: plannedHosts(layout.name, count, index),
@@ -111,7 +116,7 @@ async function reuseState(state: SandboxState, log: (line: string) => void): Pro
         `run \`meshctl sandbox down -i ${state.inventoryPath}\`, then \`sandbox up\` again`,
     );
   }
-  const image = (await imageExists(state.image)) ? state.image : await ensureHostImage(log);
+  const image = (await imageExists(state.image)) ? state.image : await ensureHostImage(hostRecipe(state.suite), log);
   return { ...state, image };
 }
 
@@ -125,22 +130,33 @@ function plannedHosts(sandbox: string, count: number, subnetIndex: number): Sand
   }));
 }
 
-function inventoryText(layout: SandboxLayout, backend: Backend, underlaySubnet: string, hosts: readonly SandboxHost[]): string {
-  return renderInventory({
+function inventoryText(
+  layout: SandboxLayout,
+  backend: Backend,
+  suite: Suite,
+  underlaySubnet: string,
+  hosts: readonly SandboxHost[],
+  sets: readonly string[],
+): string {
+  const input = {
     underlay: { subnet: underlaySubnet, routerAddress: routerAddress(underlaySubnet) },
     sandbox: layout.name,
     inventoryFile: displayPath(layout.inventoryPath),
     stateDirRelative: layout.stateDirRelative,
     backend,
+    suite,
+    mirror: debianMirror,
     hosts,
-  });
+  };
+  return generateInventory(input, sets);
 }
 
-function checkReusable(state: SandboxState, hosts: number, backend: Backend, layout: SandboxLayout): void {
-  if (state.hosts.length === hosts && state.backend === backend.name) return;
+function checkReusable(state: SandboxState, wanted: { hosts: number; backend: string; suite: Suite }, layout: SandboxLayout): void {
+  if (state.hosts.length === wanted.hosts && state.backend === wanted.backend && state.suite === wanted.suite) return;
+  const describe = (hosts: number, backend: string, suite: string): string => `${hosts} ${suite} host(s) and backend ${backend}`;
   throw new UsageError(
-    `a sandbox for ${layout.inventoryPath} already exists with ${state.hosts.length} host(s) and backend ${state.backend}: ` +
-      `run \`meshctl sandbox down -i ${layout.inventoryPath}\` first to make one with ${hosts} host(s) and backend ${backend.name}`,
+    `a sandbox for ${layout.inventoryPath} already exists with ${describe(state.hosts.length, state.backend, state.suite)}: ` +
+      `run \`meshctl sandbox down -i ${layout.inventoryPath}\` first to make one with ${describe(wanted.hosts, wanted.backend, wanted.suite)}`,
   );
 }
 
@@ -155,9 +171,21 @@ async function removeLeftovers(sandbox: string, log: (line: string) => void): Pr
 }
 
 /** The outside router the backend wants on the underlay, set up from the final inventory. */
-async function startRouter(state: SandboxState, backend: Backend, text: string, publicKey: string, log: (line: string) => void): Promise<void> {
+async function startRouter(
+  state: SandboxState,
+  backend: Backend,
+  suite: Suite,
+  text: string,
+  publicKey: string,
+  log: (line: string) => void,
+): Promise<void> {
   const { underlay, management } = state.networks;
-  const defaults = backend.sandbox({ underlaySubnet: underlay.subnet, routerAddress: routerAddress(underlay.subnet) });
+  const defaults = backend.sandbox({
+    underlaySubnet: underlay.subnet,
+    routerAddress: routerAddress(underlay.subnet),
+    suite,
+    mirror: debianMirror,
+  });
   if (defaults.router === undefined) return;
   const mesh = (parse(text) as { mesh?: Record<string, unknown> }).mesh ?? {};
   const spec = {

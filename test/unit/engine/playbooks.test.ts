@@ -11,7 +11,7 @@ import { parseInventory } from '../../../src/inventory/load.js';
 import { planInventory } from '../../../src/inventory/plan.js';
 import type { Inventory } from '../../../src/inventory/types.js';
 import { modules } from '../../../src/modules/index.js';
-import { renderInventory } from '../../../src/sandbox/inventory.js';
+import { generateInventory } from '../../../src/sandbox/inventory.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const exampleDir = path.join(root, 'inventory');
@@ -25,14 +25,16 @@ async function examplesOf(backend: string): Promise<{ name: string; inventory: I
 }
 
 function sandboxInventory(backend: (typeof backends)[number]): Inventory {
-  const text = renderInventory({
+  const text = generateInventory({
     sandbox: 'meshctl-test',
     inventoryFile: 'lab.yaml',
     stateDirRelative: '.meshctl-sandbox/lab',
     backend,
     underlay: { subnet: '10.211.7.0/24', routerAddress: '10.211.7.254' },
+    suite: 'bookworm',
+    mirror: 'http://deb.debian.org/debian',
     hosts: [1, 2, 3].map((n) => ({ name: `node${n}`, address: `10.210.7.${10 + n}`, underlayAddress: `10.211.7.${10 + n}` })),
-  });
+  }, []);
   return parseInventory(text, 'lab.yaml');
 }
 

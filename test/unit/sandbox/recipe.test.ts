@@ -4,7 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { baseImageTag, debootstrapArgs, hostImageTag, hostRecipe, type HostRecipe } from '../../../src/sandbox/recipe.js';
+import { UsageError } from '../../../src/errors.js';
+import { baseImageTag, checkSuite, debootstrapArgs, hostImageTag, hostRecipe as recipeFor, suites, type HostRecipe } from '../../../src/sandbox/recipe.js';
+
+const hostRecipe = recipeFor();
 
 // One changed recipe per field: a field added to HostRecipe does not compile here until it has one.
 const changed: Record<keyof HostRecipe, HostRecipe> = {
@@ -74,5 +77,66 @@ describe('hostRecipe', () => {
     const parsed = spawnSync('/bin/sh', ['-n', '-c', hostRecipe.customisation], { encoding: 'utf8' });
     expect(parsed.stderr).toBe('');
     expect(parsed.status).toBe(0);
+  });
+});
+
+describe('hostRecipe per suite', () => {
+  /** The `deb URI SUITE COMPONENTS` lines the customisation writes to /etc/apt/sources.list. */
+  function aptSources(recipe: HostRecipe): { uri: string; suite: string; components: string[] }[] {
+    const heredoc = /cat > \/etc\/apt\/sources\.list <<'EOT'\n([\s\S]*?)\nEOT\n/.exec(recipe.customisation);
+    if (heredoc?.[1] === undefined) throw new Error('no sources.list in the customisation');
+    return heredoc[1].split('\n').map((line) => {
+      const [kind, uri = '', suite = '', ...components] = line.trim().split(/\s+/);
+      expect(kind).toBe('deb');
+      return { uri, suite, components };
+    });
+  }
+
+  it('defaults to bookworm', () => {
+    expect(recipeFor().suite).toBe('bookworm');
+    expect(suites[0]).toBe('bookworm');
+  });
+
+  it.each([...suites])('%s: debootstraps that release and installs from its release, updates and security suites', (suite) => {
+    const recipe = recipeFor(suite);
+    expect(debootstrapArgs(recipe, '/r')).toContain(suite);
+    expect(aptSources(recipe)).toEqual([
+      { uri: recipe.mirror, suite, components: ['main'] },
+      { uri: recipe.mirror, suite: `${suite}-updates`, components: ['main'] },
+      { uri: 'http://deb.debian.org/debian-security', suite: `${suite}-security`, components: ['main'] },
+    ]);
+    const parsed = spawnSync('/bin/sh', ['-n', '-c', recipe.customisation], { encoding: 'utf8' });
+    expect(parsed.status).toBe(0);
+  });
+
+  it('names a separate image, base included, for each suite', () => {
+    const tags = suites.map((suite) => [hostImageTag(recipeFor(suite)), baseImageTag(recipeFor(suite))]).flat();
+    expect(new Set(tags).size).toBe(suites.length * 2);
+  });
+
+  it('mentions no other release in a suite\'s customisation', () => {
+    for (const suite of suites) {
+      const others = suites.filter((s) => s !== suite);
+      for (const other of others) expect(recipeFor(suite).customisation).not.toContain(other);
+    }
+  });
+});
+
+describe('checkSuite', () => {
+  it('accepts the known suites', () => {
+    for (const suite of suites) expect(checkSuite(suite)).toBe(suite);
+  });
+
+  it('refuses another as a usage error that lists the known ones', () => {
+    const error = (() => {
+      try {
+        checkSuite('buster');
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(UsageError);
+    for (const suite of ['buster', ...suites]) expect((error as Error).message).toContain(suite);
   });
 });

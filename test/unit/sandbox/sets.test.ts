@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { MeshctlError, UsageError } from '../../../src/errors.js';
-import { applySets } from '../../../src/sandbox/sets.js';
+import { applySets, takeDirectives } from '../../../src/sandbox/sets.js';
 
 const inventory = `# generated for a test
 ssh:
@@ -100,4 +100,28 @@ describe('applySets', () => {
       expect((err as MeshctlError).exitCode).toBe(2);
     }
   });
+});
+
+describe('takeDirectives', () => {
+  it('takes kv.nodes out and keeps the other sets in their order', () => {
+    const { directives, sets } = takeDirectives(['mesh.mtu=1400', 'kv.nodes=3', 'kv.type=etcd', 'hosts.0.name=a'], 3);
+    expect(directives).toEqual({ kvNodes: 3 });
+    expect(sets).toEqual(['mesh.mtu=1400', 'kv.type=etcd', 'hosts.0.name=a']);
+  });
+
+  it('takes nothing when no directive is given', () => {
+    expect(takeDirectives(['mesh.mtu=1400'], 3)).toEqual({ directives: {}, sets: ['mesh.mtu=1400'] });
+  });
+
+  it('lets the last kv.nodes win, as for any repeated --set', () => {
+    expect(takeDirectives(['kv.nodes=3', 'kv.nodes=1'], 3).directives).toEqual({ kvNodes: 1 });
+  });
+
+  it.each([['kv.nodes=2', 5], ['kv.nodes=4', 5], ['kv.nodes=0', 5], ['kv.nodes=-1', 5], ['kv.nodes=5', 3], ['kv.nodes=x', 5]] as const)(
+    'refuses %s on %i hosts, naming the quorum rule',
+    (set, hosts) => {
+      expect(() => takeDirectives([set], hosts)).toThrow(/odd number of nodes/);
+      expect(() => takeDirectives([set], hosts)).toThrow(UsageError);
+    },
+  );
 });

@@ -2,6 +2,7 @@
 import type { AnyModule } from '../engine/module.js';
 import { dockerDaemon } from './docker-daemon.js';
 import { firewall } from './firewall.js';
+import { kvStore } from './kv-store.js';
 import { l2Uplink } from './l2-uplink.js';
 import { meshLinks } from './mesh-links.js';
 import { ovsBridge } from './ovs-bridge.js';
@@ -10,6 +11,6 @@ import { packages } from './packages.js';
 import { service } from './service.js';
 import { sysctl } from './sysctl.js';
 
-const all: readonly AnyModule[] = [packages, sysctl, firewall, service, dockerDaemon, ovsBridge, ovsTunnels, meshLinks, l2Uplink];
+const all: readonly AnyModule[] = [packages, sysctl, firewall, service, dockerDaemon, ovsBridge, ovsTunnels, meshLinks, l2Uplink, kvStore];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((module) => [module.name, module]));

@@ -4,6 +4,7 @@ import { dockerDaemon } from './docker-daemon.js';
 import { dockerEngine } from './docker-engine.js';
 import { dockerNetwork } from './docker-network.js';
 import { firewall } from './firewall.js';
+import { kvStore } from './kv-store.js';
 import { l2Uplink } from './l2-uplink.js';
 import { meshLinks } from './mesh-links.js';
 import { note } from './note.js';
@@ -14,6 +15,8 @@ import { service } from './service.js';
 import { swarm } from './swarm.js';
 import { sysctl } from './sysctl.js';
 
-const all: readonly AnyModule[] = [packages, sysctl, firewall, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink, swarm, note];
+const all: readonly AnyModule[] = [
+  packages, sysctl, firewall, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink, kvStore, swarm, note,
+];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((module) => [module.name, module]));

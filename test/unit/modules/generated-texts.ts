@@ -6,6 +6,8 @@
 // What the generated texts do is tested on their own (mesh-links-script.test.ts,
 // l2-uplink-script.test.ts).
 import { z } from 'zod';
+import { kvWaitScript } from '../../../src/modules/kv-store-kinds.js';
+import { kvStore, settingsOf as kvSettingsOf } from '../../../src/modules/kv-store.js';
 import { uplinkScript } from '../../../src/modules/l2-uplink-script.js';
 import { l2Uplink, uplinkSettingsOf } from '../../../src/modules/l2-uplink.js';
 import { linksScript } from '../../../src/modules/mesh-links-script.js';
@@ -17,6 +19,12 @@ type Generator = (params: unknown) => string;
 const generators: Record<string, Record<string, Generator>> = {
   mesh_links: {
     links_script: (params) => linksScript(settingsOf(meshLinks.params.parse(params))),
+  },
+  kv_store: {
+    wait_script: (params) => {
+      const p = kvStore.params.parse(params);
+      return kvWaitScript(kvSettingsOf(p), p.wait_seconds);
+    },
   },
   l2_uplink: {
     uplink_script: (params) => uplinkScript(uplinkSettingsOf(l2Uplink.params.parse(params))),

@@ -15,8 +15,6 @@ const repositoryUrl = z
   .string()
   .regex(/^(?:https?:\/\/[^\s/]+[^\s]*|file:\/[^\s]*)$/, 'must be an http://, https:// or file:/ URL');
 
-const keyUrl = z.string().regex(/^https?:\/\/[^\s/]+[^\s]*$/, 'must be an http:// or https:// URL');
-
 // One word of a sources.list line: nothing that ends the word or starts an option.
 const listWord = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._/+~-]*$/, 'must be one word (letters, digits, . _ / + ~ -)');
 
@@ -40,7 +38,7 @@ const aptFields = {
   uri: repositoryUrl.describe('the repository, as in a sources.list line'),
   suite: listWord.describe('the suite (codename) to use, e.g. bullseye'),
   components: z.array(listWord).min(1).default(['main']).describe('components (default [main])'),
-  key_url: keyUrl.optional().describe('signing key to download on the host (armored or binary)'),
+  key_url: repositoryUrl.optional().describe('signing key to download on the host (armored or binary)'),
   pin: aptPinSchema.optional().describe('an apt pin for the source (without one, its packages compete as any source)'),
 };
 

@@ -6,10 +6,11 @@ import { l2Uplink } from './l2-uplink.js';
 import { meshLinks } from './mesh-links.js';
 import { ovsBridge } from './ovs-bridge.js';
 import { ovsTunnels } from './ovs-tunnels.js';
+import { packageSources } from './package-sources.js';
 import { packages } from './packages.js';
 import { service } from './service.js';
 import { sysctl } from './sysctl.js';
 
-const all: readonly AnyModule[] = [packages, sysctl, firewall, service, dockerDaemon, ovsBridge, ovsTunnels, meshLinks, l2Uplink];
+const all: readonly AnyModule[] = [packages, packageSources, sysctl, firewall, service, dockerDaemon, ovsBridge, ovsTunnels, meshLinks, l2Uplink];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((module) => [module.name, module]));

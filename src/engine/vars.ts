@@ -1,6 +1,9 @@
 // The variables a playbook sees on one host: merged inventory vars, the host, and under `mesh`
-// the validated mesh section as written, this host's plan, and the backend's own values.
+// the validated mesh section as written, this host's plan, and the backend's own values; `kv`
+// (the store and where its clients find it, `false` without a `kv:` section, so `when: kv` works)
+// and `package_sources` (the package_sources module's `sources`).
 import type { Host, Inventory } from '../inventory/types.js';
+import { kvVars } from '../kv/endpoints.js';
 import type { MeshPlan } from '../network/plan.js';
 import type { Registered } from './prepare.js';
 import type { Vars } from './template.js';
@@ -42,6 +45,8 @@ export function hostVars(inventory: Inventory, plan: MeshPlan, host: Host, optio
         return first === undefined ? [] : [[name, byHost.get(first.name)]];
       }),
     ),
+    kv: inventory.kv === undefined ? false : kvVars(inventory.kv, host.name),
+    package_sources: inventory.packageSources,
     purge: options.purge,
   };
 }

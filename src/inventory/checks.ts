@@ -1,6 +1,7 @@
 // Checks that span fields (duplicates, pool sizing, overlaps, MTU), run after the schema passed.
 import type { Backend, UnresolvedMesh } from '../backends/index.js';
 import type { FieldProblem } from '../errors.js';
+import { KV_DEFAULT_PORTS } from '../kv/endpoints.js';
 import { allocateSlices } from '../network/allocate.js';
 import { isIPv4, isIPv4Network, prefixOf, rangeContains, sliceCount } from '../network/ipv4.js';
 import { MIN_MESH_MTU } from '../network/mtu.js';
@@ -18,7 +19,53 @@ export function checkInventory(raw: RawInventory, backend: Backend): FieldProble
   const common = checkMesh(raw, mesh, backend);
   // A backend's own checks may rely on the common fields being sound (a valid pool, say).
   const own = common.length === 0 ? (backend.check?.({ mesh: raw.mesh as never, hosts: raw.hosts }) ?? []) : [];
-  return [...checkHosts(raw), ...common, ...own];
+  return [...checkHosts(raw), ...common, ...own, ...checkKv(raw), ...checkPackageSources(raw)];
+}
+
+/** The group whose hosts run the store; the `kv:` section declares it, `groups:` need not. */
+export const KV_GROUP = 'kv';
+
+/** The store's nodes: an odd number (a quorum that survives losing one of 3), ports of its type. */
+function checkKv(raw: RawInventory): FieldProblem[] {
+  if (raw.kv === undefined) return [];
+  const problems: FieldProblem[] = [];
+  const nodes = raw.hosts.filter((host) => host.groups?.includes(KV_GROUP) === true).map((host) => host.name);
+  if (nodes.length === 0) {
+    problems.push({ path: ['kv'], message: `no host is in group ${KV_GROUP}: add ${KV_GROUP} to the groups of 1, 3 or 5 hosts, which run the ${raw.kv.type} store` });
+  } else if (nodes.length % 2 === 0) {
+    problems.push({
+      path: ['kv'],
+      message: `group ${KV_GROUP} has ${nodes.length} hosts (${nodes.join(', ')}): a store needs an odd number (1, 3, 5) for a clean quorum; ${nodes.length} survive no more failures than ${nodes.length - 1}`,
+    });
+  }
+  const defaults: Record<string, number> = KV_DEFAULT_PORTS[raw.kv.type];
+  const given = Object.entries(raw.kv.ports ?? {}).filter((entry): entry is [string, number] => entry[1] !== undefined);
+  for (const [name] of given.filter(([name]) => !(name in defaults))) {
+    problems.push({ path: ['kv', 'ports', name], message: `${raw.kv.type} has no ${name} port (its ports: ${Object.keys(defaults).join(', ')})` });
+  }
+  const effective = { ...defaults, ...Object.fromEntries(given.filter(([name]) => name in defaults)) };
+  for (const [name, value] of given.filter(([name]) => name in defaults)) {
+    const clash = Object.entries(effective).find(([other, otherValue]) => other !== name && otherValue === value);
+    if (clash !== undefined) problems.push({ path: ['kv', 'ports', name], message: `${value} is also the ${clash[0]} port` });
+  }
+  return problems;
+}
+
+function checkPackageSources(raw: RawInventory): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const names = new Map<string, number>();
+  (raw.package_sources ?? []).forEach((source, i) => {
+    const earlier = names.get(source.name);
+    if (earlier === undefined) names.set(source.name, i);
+    else problems.push({ path: ['package_sources', i, 'name'], message: `duplicate name '${source.name}' (also package_sources[${earlier}])` });
+    if (source.apt === undefined && source.yum === undefined) {
+      problems.push({ path: ['package_sources', i], message: 'a source needs apt:, yum: or both' });
+    }
+    if (source.apt?.key !== undefined && source.apt.key_url !== undefined) {
+      problems.push({ path: ['package_sources', i, 'apt', 'key_url'], message: 'give key (a file) or key_url, not both' });
+    }
+  });
+  return problems;
 }
 
 /** Why `text` is not an IPv4 address in the one spelling every tool reads alike. */
@@ -57,7 +104,7 @@ interface AddressClaim {
  */
 function checkHosts(raw: RawInventory): FieldProblem[] {
   const problems: FieldProblem[] = [];
-  const knownGroups = Object.keys(raw.groups ?? {});
+  const knownGroups = [...Object.keys(raw.groups ?? {}), ...(raw.kv !== undefined && raw.groups?.[KV_GROUP] === undefined ? [KV_GROUP] : [])];
   const names = new Map<string, number>();
   const claims = new Map<string, AddressClaim>();
   const clashes = new Set<string>();

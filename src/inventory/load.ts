@@ -1,11 +1,15 @@
 // Reads an inventory file, validates everything, and returns the typed Inventory.
 // Every problem is reported at once as file:line:column field: message; no host is touched.
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { InputError, UsageError, type InputProblem } from '../errors.js';
+import { InputError, UsageError, type FieldProblem, type InputProblem } from '../errors.js';
 import { findBackend, type Backend, type UnresolvedMesh } from '../backends/index.js';
-import { checkInventory } from './checks.js';
+import { KV_DEFAULT_PORTS, type KvStore } from '../kv/endpoints.js';
+import { armoredPublicKey } from '../packages/armor.js';
+import type { InventorySource, PackageSource } from '../packages/source.js';
+import { checkInventory, KV_GROUP } from './checks.js';
 import { hostLayers } from './layers.js';
 import { formatFieldPath, locate, type FieldPath } from './locate.js';
 import { checkReferences } from './references.js';
@@ -80,15 +84,65 @@ function readInventory(text: string, file: string): ReadInventory {
   if (backend === undefined) throw new Error(`no backend ${String(parsed.data.mesh.backend)}`);
   const problems = checkInventory(parsed.data, backend).map((p) => problemAt(p.path, p.message));
   if (problems.length > 0) throw new InputError(inFileOrder(problems));
-  return { inventory: resolveInventory(parsed.data, file, backend), raw: parsed.data, problemAt };
+  const sources = resolvePackageSources(parsed.data.package_sources ?? [], path.dirname(path.resolve(file)));
+  if (sources.problems.length > 0) throw new InputError(inFileOrder(sources.problems.map((p) => problemAt(p.path, p.message))));
+  const inventory = { ...resolveInventory(parsed.data, file, backend), packageSources: sources.resolved };
+  return { inventory, raw: parsed.data, problemAt };
+}
+
+/**
+ * The sources as the package_sources module takes them: a key file's text replaces its path.
+ * Read here, not with the other references, because the text is part of what playbooks get.
+ */
+function resolvePackageSources(sources: readonly InventorySource[], baseDir: string): { resolved: PackageSource[]; problems: FieldProblem[] } {
+  const problems: FieldProblem[] = [];
+  const resolved = sources.map((source, i): PackageSource => {
+    if (source.apt === undefined) return { name: source.name, ...(source.yum === undefined ? {} : { yum: source.yum }) };
+    const { key, ...apt } = source.apt;
+    let keyText: string | undefined;
+    if (key !== undefined) {
+      const file = resolvePath(key, baseDir);
+      const read = readKeyFile(file);
+      if ('problem' in read) problems.push({ path: ['package_sources', i, 'apt', 'key'], message: read.problem });
+      else keyText = read.text;
+    }
+    return { ...source, apt: keyText === undefined ? apt : { ...apt, key_text: keyText } };
+  });
+  return { resolved, problems };
+}
+
+function readKeyFile(file: string): { text: string } | { problem: string } {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { problem: `no such file: ${file}` };
+    if (code === 'EISDIR') return { problem: `${file} is a directory, not a key file` };
+    return { problem: `cannot read ${file}: ${code === 'EACCES' ? 'permission denied' : (code ?? String(error))}` };
+  }
+  const text = armoredPublicKey(bytes);
+  return text === undefined ? { problem: `${file} is not an OpenPGP public key (armored or binary)` } : { text };
 }
 
 const DEFAULT_SSH = { user: 'root', port: 22, known_hosts: '~/.ssh/known_hosts', connect_timeout: 10, command_timeout: 900 };
 
-function resolveInventory(raw: RawInventory, file: string, backend: Backend): Inventory {
+function resolveInventory(raw: RawInventory, file: string, backend: Backend): Omit<Inventory, 'packageSources'> {
   const baseDir = path.dirname(path.resolve(file));
   const hosts = raw.hosts.map((host, index) => resolveHost(raw, host, index, baseDir));
-  return { file, hosts, groups: Object.keys(raw.groups ?? {}), mesh: resolveMesh(raw, backend), backend };
+  const groups = Object.keys(raw.groups ?? {});
+  const inventory = { file, hosts, groups, mesh: resolveMesh(raw, backend), backend };
+  if (raw.kv === undefined) return inventory;
+  const kv: KvStore = {
+    type: raw.kv.type,
+    nodes: hosts.filter((host) => host.groups.includes(KV_GROUP)).map((host) => ({ name: host.name, address: host.underlayAddress })),
+    ports: { ...KV_DEFAULT_PORTS[raw.kv.type], ...definedPorts(raw.kv.ports ?? {}) },
+  };
+  return { ...inventory, groups: groups.includes(KV_GROUP) ? groups : [...groups, KV_GROUP], kv };
+}
+
+function definedPorts(ports: Record<string, number | undefined>): Record<string, number> {
+  return Object.fromEntries(Object.entries(ports).filter((entry): entry is [string, number] => entry[1] !== undefined));
 }
 
 function resolveHost(raw: RawInventory, host: RawHost, index: number, baseDir: string): Host {

@@ -2,6 +2,8 @@
 // The `mesh:` section's shape belongs to the backends (src/backends/).
 import { z } from 'zod';
 import { backends, type MeshSchema } from '../backends/index.js';
+import { KV_TYPES } from '../kv/endpoints.js';
+import { inventorySourceSchema } from '../packages/source.js';
 
 const port = z.number().int().min(1).max(65535);
 const seconds = z.number().positive().max(86_400);
@@ -49,6 +51,22 @@ export const meshSchema = z.discriminatedUnion(
   backends.map((backend) => backend.meshSchema) as [MeshSchema, ...MeshSchema[]],
 );
 
+/** `kv:`: the key-value store meshctl runs on the hosts of group `kv`. */
+export const kvSchema = z.strictObject({
+  type: z.enum(KV_TYPES).describe('the store: consul, etcd or zookeeper'),
+  ports: z
+    .strictObject({
+      client: port.optional().describe("the port clients use (Consul's HTTP API 8500, etcd 2379, ZooKeeper 2181)"),
+      peer: port.optional().describe('etcd: peer port (2380)'),
+      server: port.optional().describe('consul: server RPC port (8300)'),
+      serf_lan: port.optional().describe('consul: Serf LAN port (8301)'),
+      quorum: port.optional().describe('zookeeper: quorum port (2888)'),
+      election: port.optional().describe('zookeeper: leader election port (3888)'),
+    })
+    .optional()
+    .describe("the store's ports; those of other types are refused"),
+}).describe('a key-value store on the hosts of group kv (1, 3 or 5 of them)');
+
 export const inventorySchema = z.strictObject({
   vars: vars.optional(),
   ssh: sshSchema.optional(),
@@ -56,9 +74,15 @@ export const inventorySchema = z.strictObject({
   groups: z.record(z.string(), groupSchema).optional().describe('named settings that hosts take by listing the group'),
   hosts: z.array(hostSchema).min(1, 'at least one host is needed'),
   mesh: meshSchema.describe('the mesh to build; its fields depend on backend'),
+  kv: kvSchema.optional(),
+  package_sources: z
+    .array(inventorySourceSchema)
+    .optional()
+    .describe('package repositories (apt, yum) for every host, written by the package_sources module'),
 });
 
 export type RawInventory = z.infer<typeof inventorySchema>;
 export type RawHost = z.infer<typeof hostSchema>;
 export type RawGroup = z.infer<typeof groupSchema>;
 export type RawSsh = z.infer<typeof sshSchema>;
+export type RawKv = z.infer<typeof kvSchema>;

@@ -1,5 +1,7 @@
 // The typed inventory: what the loader hands to the rest of meshctl after validation.
 import type { Backend, CommonMesh } from '../backends/index.js';
+import type { KvStore } from '../kv/endpoints.js';
+import type { PackageSource } from '../packages/source.js';
 
 export interface SshSettings {
   user: string;
@@ -44,4 +46,11 @@ export interface Inventory {
   groups: string[];
   mesh: MeshSpec;
   backend: Backend;
+  /** The `kv:` section: the store's type, its nodes (the hosts of group `kv`, in order) and ports. */
+  kv?: KvStore;
+  /**
+   * `package_sources:`, for every host alike (a host that needs another repository is another
+   * inventory's), as the package_sources module takes them: each key file read and armored.
+   */
+  packageSources: PackageSource[];
 }

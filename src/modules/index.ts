@@ -10,13 +10,14 @@ import { meshLinks } from './mesh-links.js';
 import { note } from './note.js';
 import { ovsBridge } from './ovs-bridge.js';
 import { ovsTunnels } from './ovs-tunnels.js';
+import { packageSources } from './package-sources.js';
 import { packages } from './packages.js';
 import { service } from './service.js';
 import { swarm } from './swarm.js';
 import { sysctl } from './sysctl.js';
 
 const all: readonly AnyModule[] = [
-  packages, sysctl, firewall, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink, kvStore, swarm, note,
+  packages, packageSources, sysctl, firewall, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink, kvStore, swarm, note,
 ];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((module) => [module.name, module]));

@@ -1,10 +1,16 @@
 // packages: installs and removes OS packages with apt, dnf or yum, chosen from /etc/os-release.
-// params: present?: string[], absent?: string[], update_cache?: boolean (default true).
+// params: present?: string[], absent?: string[], update_cache?: boolean (default true),
+//   release?: string (apt: the release the present packages come from, e.g. bullseye; a name
+//   may also carry its own, `docker.io/bullseye`).
 //   - name: Install Open vSwitch and Docker
 //     module: packages
 //     params: { present: [openvswitch-switch, docker.io], absent: [ufw] }
+//
+// A package asked for from a release is in place only when the installed version is one that
+// release offers (`apt-cache madison`): docker.io 20.10.24 from bookworm is replaced by
+// bullseye's 20.10.5 when docker.io/bullseye is asked for, a downgrade apt is allowed to make.
 import { z } from 'zod';
-import { change, defineModule, FactParseError, ok, run, type FactQuery, type Step } from '../engine/module.js';
+import { change, defineModule, FactParseError, ok, refuse, run, type FactQuery, type Step } from '../engine/module.js';
 import type { ExecResult } from '../transport/connection.js';
 import { shellJoin } from '../transport/quote.js';
 
@@ -14,15 +20,36 @@ const packageName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'must be a package name (letters, digits, . _ + -)');
 
+const releaseName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a release name such as bullseye');
+const fromRelease = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/, 'must be a package name (letters, digits, . _ + -), optionally /release');
+
 const params = z
   .strictObject({
-    present: z.array(packageName).default([]),
+    present: z.array(fromRelease).default([]),
     absent: z.array(packageName).default([]),
     update_cache: z.boolean().default(true),
+    release: releaseName.optional(),
   })
-  .refine((p) => !p.present.some((name) => p.absent.includes(name)), {
+  .refine((p) => !p.present.some((name) => p.absent.includes(bareName(name))), {
     message: 'a package cannot be both present and absent',
   });
+
+/** `docker.io/bullseye` → docker.io. */
+function bareName(name: string): string {
+  return name.split('/')[0] ?? name;
+}
+
+/** Each present package and the release it is wanted from (undefined: any). */
+function wantedPackages(p: { present: readonly string[]; release?: string | undefined }): Map<string, string | undefined> {
+  const wanted = new Map<string, string | undefined>();
+  for (const entry of p.present) {
+    const [name = entry, release] = entry.split('/');
+    wanted.set(name, release ?? p.release);
+  }
+  return wanted;
+}
 
 export type PackagesParams = z.output<typeof params>;
 
@@ -32,12 +59,20 @@ export interface PackagesFacts {
   manager: PackageManager;
   /** Those of the named packages (present and absent) that are installed. */
   installed: string[];
+  /** Only for packages wanted from a release: the installed version and the versions each release offers. */
+  releases: ReleaseVersions;
+}
+
+export interface ReleaseVersions {
+  installed: Record<string, string>;
+  /** Per package, per release (the suite as the sources list names it), the versions offered. */
+  offered: Record<string, Record<string, string[]>>;
 }
 
 // dpkg's own lock, not just apt's: unattended-upgrades on a fresh host holds it for minutes.
-const APT = ['apt-get', '-o', 'DPkg::Lock::Timeout=120'];
+export const APT = ['apt-get', '-o', 'DPkg::Lock::Timeout=120'];
 // A prefix, not an argument: quoted it would no longer be an assignment.
-const NONINTERACTIVE = 'DEBIAN_FRONTEND=noninteractive';
+export const NONINTERACTIVE = 'DEBIAN_FRONTEND=noninteractive';
 
 export const packages = defineModule<PackagesParams, PackagesFacts>({
   name: 'packages',
@@ -49,14 +84,28 @@ export const packages = defineModule<PackagesParams, PackagesFacts>({
         'if command -v dnf >/dev/null 2>&1; then echo MESHCTL_DNF=yes; else echo MESHCTL_DNF=no; fi',
       parse: parseManager,
     },
-    installed: installedQuery(unique([...p.present, ...p.absent])),
+    installed: installedQuery(unique([...wantedPackages(p).keys(), ...p.absent])),
+    releases: releasesQuery([...wantedPackages(p)].filter(([, release]) => release !== undefined).map(([name]) => name)),
   }),
   plan(p, facts) {
     const installed = new Set(facts.installed);
-    const missing = unique(p.present).filter((name) => !installed.has(name));
+    const wanted = wantedPackages(p);
+    const fromRelease = [...wanted].filter((entry): entry is [string, string] => entry[1] !== undefined);
+    if (fromRelease.length > 0 && facts.manager !== 'apt') {
+      refuse(`a release to install from (${fromRelease.map(([name, release]) => `${name}/${release}`).join(', ')}) is apt's; ${facts.manager} hosts take a repository instead`);
+    }
+    // Installed, but not a version the wanted release offers: from another release.
+    const otherRelease = new Set(
+      fromRelease
+        .filter(([name]) => installed.has(name))
+        .filter(([name, release]) => !(facts.releases.offered[name]?.[release] ?? []).includes(facts.releases.installed[name] ?? ''))
+        .map(([name]) => name),
+    );
+    const missing = [...wanted.keys()].filter((name) => !installed.has(name) || otherRelease.has(name));
     const unwanted = unique(p.absent).filter((name) => installed.has(name));
     if (missing.length === 0 && unwanted.length === 0) {
-      return ok(noopReason(unique(p.present), unique(p.absent)));
+      const fromWhere = fromRelease.length === 0 ? '' : ` (${fromRelease.map(([name, release]) => `${name} from ${release}`).join(', ')})`;
+      return ok(`${noopReason([...wanted.keys()], unique(p.absent))}${fromWhere}`);
     }
     // Removal first: a package to remove may conflict with one to install (docker-ce, docker.io).
     const steps: Step[] = [];
@@ -64,20 +113,25 @@ export const packages = defineModule<PackagesParams, PackagesFacts>({
     if (missing.length > 0) {
       // dnf and yum refresh expired metadata by themselves; apt never does.
       if (facts.manager === 'apt' && p.update_cache) steps.push(run(shellJoin([...APT, 'update'])));
-      steps.push(run(installCommand(facts.manager, missing)));
+      const targets = missing.map((name) => (wanted.get(name) === undefined ? name : `${name}/${wanted.get(name) ?? ''}`));
+      steps.push(run(installCommand(facts.manager, targets, otherRelease.size > 0)));
     }
+    const replaced = missing.filter((name) => otherRelease.has(name));
+    const installs = missing.filter((name) => !otherRelease.has(name)).map((name) => (wanted.get(name) === undefined ? name : `${name} from ${wanted.get(name) ?? ''}`));
     const actions = [
-      ...(missing.length > 0 ? [`install ${missing.join(', ')}`] : []),
+      ...(installs.length > 0 ? [`install ${installs.join(', ')}`] : []),
+      ...replaced.map((name) => `replace ${name} ${facts.releases.installed[name] ?? ''} with ${wanted.get(name) ?? ''}'s`),
       ...(unwanted.length > 0 ? [`remove ${unwanted.join(', ')}`] : []),
     ];
     return change(`${actions.join('; ')} (${facts.manager})`, steps);
   },
 });
 
-function installCommand(manager: PackageManager, names: string[]): string {
+function installCommand(manager: PackageManager, names: string[], downgrade: boolean): string {
   if (manager === 'apt') {
     // force-confold: keep a config file the admin changed instead of stopping at dpkg's question.
-    return `${NONINTERACTIVE} ${shellJoin([...APT, '-o', 'Dpkg::Options::=--force-confold', 'install', '-y', '--no-install-recommends', ...names])}`;
+    const options = ['-o', 'Dpkg::Options::=--force-confold', 'install', '-y', '--no-install-recommends', ...(downgrade ? ['--allow-downgrades'] : [])];
+    return `${NONINTERACTIVE} ${shellJoin([...APT, ...options, ...names])}`;
   }
   return shellJoin([manager, '-y', 'install', ...names]);
 }
@@ -127,6 +181,43 @@ function installedQuery(names: string[]): FactQuery<string[]> {
     command: `if command -v apt-get >/dev/null 2>&1; then echo ${DPKG}; ${dpkg}; else echo ${RPM}; ${rpm}; fi`,
     parse: (result) => parseInstalled(names, result),
   };
+}
+
+const MADISON = 'meshctl:madison';
+
+function releasesQuery(names: string[]): FactQuery<ReleaseVersions> {
+  if (names.length === 0) return { command: 'true', parse: () => ({ installed: {}, offered: {} }) };
+  const versions = shellJoin(['dpkg-query', '-W', '-f', '${Package} ${db:Status-Status} ${Version}\\n', ...names]);
+  return {
+    command: `${versions} 2>/dev/null; echo ${MADISON}; ${shellJoin(['apt-cache', 'madison', ...names])}`,
+    parse: (result) => parseReleases(result),
+  };
+}
+
+/**
+ * dpkg-query's `NAME STATUS VERSION` lines, then apt-cache madison's
+ * ` docker.io | 20.10.5+dfsg1-1+deb11u2 | http://deb.debian.org/debian bullseye/main amd64 Packages`.
+ */
+export function parseReleases(result: ExecResult): ReleaseVersions {
+  const lines = result.stdout.split('\n');
+  const marker = lines.findIndex((line) => line.trim() === MADISON);
+  if (marker === -1 || result.code !== 0) throw new FactParseError(`apt-cache madison failed (exit ${result.code ?? result.signal})`);
+  const installed: Record<string, string> = {};
+  for (const line of lines.slice(0, marker)) {
+    const [name, status, version] = line.trim().split(/\s+/);
+    if (name !== undefined && status !== undefined && version !== undefined && DPKG_INSTALLED.has(status)) installed[name] = version;
+  }
+  const offered: Record<string, Record<string, string[]>> = {};
+  for (const line of lines.slice(marker + 1)) {
+    const [name, version, source] = line.split('|').map((field) => field.trim());
+    if (name === undefined || name === '' || version === undefined || source === undefined) continue;
+    // The suite is the word after the URI, before its /component.
+    const suite = source.split(/\s+/)[1]?.split('/')[0];
+    if (suite === undefined) continue;
+    const releases = (offered[name] ??= {});
+    (releases[suite] ??= []).push(version);
+  }
+  return { installed, offered };
 }
 
 // dpkg states of a package whose files are in place; half-installed or unpacked ones are not,

@@ -12,6 +12,7 @@ import { uplinkScript } from '../../../src/modules/l2-uplink-script.js';
 import { l2Uplink, uplinkSettingsOf } from '../../../src/modules/l2-uplink.js';
 import { linksScript } from '../../../src/modules/mesh-links-script.js';
 import { meshLinks, settingsOf } from '../../../src/modules/mesh-links.js';
+import { KEY_DOWNLOAD_SCRIPT } from '../../../src/modules/package-sources.js';
 import { shellJoin, shellQuote } from '../../../src/transport/quote.js';
 
 type Generator = (params: unknown) => string;
@@ -28,6 +29,9 @@ const generators: Record<string, Record<string, Generator>> = {
   },
   l2_uplink: {
     uplink_script: (params) => uplinkScript(uplinkSettingsOf(l2Uplink.params.parse(params))),
+  },
+  package_sources: {
+    key_download_script: () => KEY_DOWNLOAD_SCRIPT,
   },
 };
 

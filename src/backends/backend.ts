@@ -26,6 +26,8 @@ export interface CheckInput<Mesh> {
   /** The section as validated by the schema; `mtu` may still be unset here. */
   mesh: Omit<Mesh, 'mtu'> & { mtu?: number | undefined };
   hosts: readonly { name: string; address: string; underlay_address?: string | undefined }[];
+  /** The inventory's `kv:` store, when it has one. */
+  kv?: { type: string } | undefined;
 }
 
 /** What `meshctl sandbox up` knows when it writes an inventory for a backend. */
@@ -71,8 +73,9 @@ export interface SandboxPackageSource {
   components: readonly string[];
   /** The pin of the whole source: 100 takes nothing from it that is not asked for. */
   priority: number;
-  /** Packages preferred from this source over the host's release, each with its own pin priority. */
-  packages?: readonly { name: string; priority: number }[];
+  /** Packages preferred from this source over the host's release, at `packagesPriority` (990: preferred, never a downgrade). */
+  packages?: readonly string[];
+  packagesPriority?: number;
 }
 
 export interface SandboxRouter {

@@ -18,7 +18,7 @@ export function checkInventory(raw: RawInventory, backend: Backend): FieldProble
   const mesh = raw.mesh as unknown as UnresolvedMesh;
   const common = checkMesh(raw, mesh, backend);
   // A backend's own checks may rely on the common fields being sound (a valid pool, say).
-  const own = common.length === 0 ? (backend.check?.({ mesh: raw.mesh as never, hosts: raw.hosts }) ?? []) : [];
+  const own = common.length === 0 ? (backend.check?.({ mesh: raw.mesh as never, hosts: raw.hosts, kv: raw.kv === undefined ? undefined : { type: raw.kv.type } }) ?? []) : [];
   return [...checkHosts(raw), ...common, ...own, ...checkKv(raw), ...checkPackageSources(raw)];
 }
 

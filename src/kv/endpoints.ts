@@ -26,9 +26,18 @@ export interface KvStore {
   ports: KvPorts;
 }
 
+/** Debian's packages of each store (Consul's is in Debian 11 only: see docs/kv.md). */
+export const KV_PACKAGES: Record<KvType, readonly string[]> = {
+  consul: ['consul'],
+  etcd: ['etcd-server', 'etcd-client'],
+  zookeeper: ['zookeeperd'],
+};
+
 /** What playbooks see as `kv` on one host. */
 export interface KvVars {
   type: KvType;
+  /** What to install on its nodes. */
+  packages: string[];
   nodes: KvNode[];
   ports: KvPorts;
   cluster_store: string;
@@ -57,6 +66,7 @@ export function clientEndpoints(store: KvStore): string {
 export function kvVars(store: KvStore, hostName: string): KvVars {
   return {
     type: store.type,
+    packages: [...KV_PACKAGES[store.type]],
     nodes: store.nodes.map((node) => ({ ...node })),
     ports: { ...store.ports },
     cluster_store: clusterStoreUrl(store),

@@ -7,20 +7,12 @@
 // would take 2181, and their units differ between releases (etcd's reads /etc/default/etcd, whose
 // ETCD_* variables etcd 3.5 refuses next to the same flags; zookeeperd 3.8 has only an init script).
 import { shellJoin, shellQuote } from '../transport/quote.js';
+import { KV_DEFAULT_PORTS, KV_PACKAGES, type KvNode, type KvType } from '../kv/endpoints.js';
 
-export type KvType = 'consul' | 'etcd' | 'zookeeper';
-
-export interface KvNode {
-  name: string;
-  address: string;
-}
+export type { KvNode, KvType };
 
 /** The ports of one store, by the names the inventory's `kv.ports` uses. */
-export const DEFAULT_PORTS = {
-  etcd: { client: 2379, peer: 2380 },
-  consul: { http: 8500, server: 8300, serf_lan: 8301 },
-  zookeeper: { client: 2181, quorum: 2888, election: 3888 },
-} as const satisfies Record<KvType, Record<string, number>>;
+export const DEFAULT_PORTS = KV_DEFAULT_PORTS;
 
 export type KvPorts = { [T in KvType]: { [K in keyof (typeof DEFAULT_PORTS)[T]]: number } };
 
@@ -68,7 +60,7 @@ export const unitPath = (type: KvType): string => `/etc/systemd/system/${unitNam
 export const dataDir = (type: KvType): string => `/var/lib/meshctl-${type}`;
 
 const etcd: KvKind<'etcd'> = {
-  packages: ['etcd-server', 'etcd-client'],
+  packages: KV_PACKAGES.etcd,
   requires: ['/usr/bin/etcd', '/usr/bin/etcdctl'],
   packageUnit: 'etcd.service',
   user: 'etcd',
@@ -109,7 +101,7 @@ const etcd: KvKind<'etcd'> = {
 };
 
 const consul: KvKind<'consul'> = {
-  packages: ['consul'],
+  packages: KV_PACKAGES.consul,
   requires: ['/usr/bin/consul'],
   packageUnit: 'consul.service',
   user: 'consul',
@@ -126,7 +118,7 @@ const consul: KvKind<'consul'> = {
         // Docker on every host reaches the HTTP API on the underlay; the probe on localhost.
         client_addr: `127.0.0.1 ${s.address}`,
         retry_join: s.nodes.filter((n) => n.name !== s.name).map((n) => `${n.address}:${s.ports.serf_lan}`),
-        ports: { http: s.ports.http, server: s.ports.server, serf_lan: s.ports.serf_lan },
+        ports: { http: s.ports.client, server: s.ports.server, serf_lan: s.ports.serf_lan },
         // No call to HashiCorp's checkpoint service from the fleet.
         disable_update_check: true,
       },
@@ -137,7 +129,7 @@ const consul: KvKind<'consul'> = {
   // SIGINT: a server leaves its peers gracefully.
   service: [`ExecStart=/usr/bin/consul agent -config-file=${KV_CONFIG_DIR}/consul.json`, 'ExecReload=/bin/kill -HUP $MAINPID', 'KillSignal=SIGINT'],
   probe(s) {
-    const http = `-http-addr=http://127.0.0.1:${s.ports.http}`;
+    const http = `-http-addr=http://127.0.0.1:${s.ports.client}`;
     return [
       `key=${shellQuote(`meshctl/probe/${s.name}`)}`,
       `peers=$(timeout 10 consul operator raft list-peers ${http} 2>&1) || { echo "$peers"; return 1; }`,
@@ -153,7 +145,7 @@ const ZK_CLASSPATH = '/etc/zookeeper/conf:/usr/share/java/zookeeper.jar';
 const ZK_CLI = '/usr/share/zookeeper/bin/zkCli.sh';
 
 const zookeeper: KvKind<'zookeeper'> = {
-  packages: ['zookeeperd'],
+  packages: KV_PACKAGES.zookeeper,
   requires: ['/usr/bin/java', '/usr/share/java/zookeeper.jar', ZK_CLI],
   packageUnit: 'zookeeper.service',
   user: 'zookeeper',

@@ -86,7 +86,8 @@ function renderInventory(input: InventoryInput, choice: StoreChoice): string {
 export function renderPackageSource(source: SandboxPackageSource): Record<string, unknown> {
   const pin = {
     priority: source.priority,
-    ...(source.packages === undefined ? {} : { packages: source.packages.map(({ name, priority }) => ({ name, priority })) }),
+    ...(source.packages === undefined ? {} : { packages: [...source.packages] }),
+    ...(source.packagesPriority === undefined ? {} : { packages_priority: source.packagesPriority }),
   };
   return { name: source.name, apt: { uri: source.uri, suite: source.suite, components: [...source.components], pin } };
 }

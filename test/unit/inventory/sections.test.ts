@@ -64,6 +64,7 @@ describe('kv:', () => {
     const text = `kv:\n  type: etcd\n${HOSTS}`;
     expect(varsOf(text, 'node1')['kv']).toEqual({
       type: 'etcd',
+      packages: ['etcd-server', 'etcd-client'],
       nodes: [{ name: 'node1', address: '10.211.0.11' }],
       ports: { client: 2379, peer: 2380 },
       cluster_store: 'etcd://10.211.0.11:2379',

@@ -22,4 +22,4 @@ describeModuleFixtures(factsRoot, 'fact', (module, raw, folder) => {
     // YAML has no undefined: a fact read as undefined (no such bridge) is `expect: null`.
     expect(query.parse(result) ?? null).toEqual(fixture.expect);
   }
-});
+}, ['note']);

@@ -101,7 +101,7 @@ const storeBackend = defineBackend({
     kvType: (mesh) => (mesh.store === 'auto' ? undefined : String(mesh.store)),
     packageSources: (_mesh, kvType) =>
       kvType === 'consul' && suite !== 'bullseye'
-        ? [{ name: 'bullseye', uri: mirror, suite: 'bullseye', components: ['main'], priority: 100, packages: [{ name: 'consul', priority: 990 }] }]
+        ? [{ name: 'bullseye', uri: mirror, suite: 'bullseye', components: ['main'], priority: 100, packages: ['consul'], packagesPriority: 990 }]
         : [],
   }),
 });
@@ -153,7 +153,7 @@ describe('generateInventory for a backend with a store', () => {
   it('writes the package sources the backend asks for, given the hosts\' suite and mirror', () => {
     const mirror = 'http://mirror.example/debian';
     expect(generate(['mesh.store=consul'], { ...threeHosts, mirror }).package_sources).toEqual([
-      { name: 'bullseye', apt: { uri: mirror, suite: 'bullseye', components: ['main'], pin: { priority: 100, packages: [{ name: 'consul', priority: 990 }] } } },
+      { name: 'bullseye', apt: { uri: mirror, suite: 'bullseye', components: ['main'], pin: { priority: 100, packages: ['consul'], packages_priority: 990 } } },
     ]);
     expect(generate(['mesh.store=consul'], { ...threeHosts, suite: 'bullseye' }).package_sources).toBeUndefined();
     expect(generate(['mesh.store=etcd']).package_sources).toBeUndefined();

@@ -113,6 +113,11 @@ export interface Backend<S extends MeshSchema = MeshSchema> {
   underlayBridge?(mesh: MeshOf<S>): string | undefined;
   /** A network the pool lies inside by design (l2: the hosts' own subnet): its route is no overlap. */
   poolParent?(mesh: MeshOf<S>): string | undefined;
+  /**
+   * Where a host's containers take their addresses from, given its slice of the pool: the slice
+   * itself by default; the whole network where Docker hands out addresses across hosts (overlay).
+   */
+  containerRange?(mesh: MeshOf<S>, slice: string): string;
   /** The Docker network `verify` starts its probes on, when the mesh is one (an overlay); default: Docker's bridge. */
   probeNetwork?(mesh: MeshOf<S>): string | undefined;
   /** An address outside the mesh that every host's containers must reach (`verify` pings it). */

@@ -12,14 +12,16 @@ import { KV_TYPES } from '../kv/endpoints.js';
 
 export const OVERLAY_STORES = ['consul', 'etcd', 'zookeeper', 'swarm', 'auto'] as const;
 
+/** Outer IPv4 (20) + UDP (8) + VXLAN (8) headers + the inner Ethernet header (14). */
+const VXLAN_OVERHEAD = 50;
+
 /** Where dockerd listens for its peers' overlay control traffic with a cluster store. */
 const ADVERTISE_PORT = 2376;
 
 export const overlay = defineBackend({
   name: 'overlay',
   summary: "Docker's overlay network (VXLAN by dockerd) on a key-value store meshctl starts (Consul, etcd, ZooKeeper), or swarm mode on current engines",
-  // Outer IPv4 (20) + UDP (8) + VXLAN (8) headers + the inner Ethernet header (14).
-  overhead: 50,
+  overhead: VXLAN_OVERHEAD,
   meshSchema: z.strictObject({
     backend: z.literal('overlay'),
     ...commonMeshFields,
@@ -60,12 +62,15 @@ export const overlay = defineBackend({
     // dockerd's address for its peers: the underlay interface (as the recipes write it) and port.
     advertise: `${mesh.underlay.interface}:${ADVERTISE_PORT}`,
     advertise_address: host.underlay_address,
+    // Docker's overlay takes the MTU option as the link's and gives containers that minus VXLAN's 50.
+    network_mtu: mesh.mtu + VXLAN_OVERHEAD,
   }),
   // `store: auto` decides once the engines are read (what docker_engine registers as `engine`).
   decide: (mesh, registered) => decideMode(mesh.overlay.store, registered.get('engine')),
   playbook: 'overlay.yaml',
   docs: 'docs/backends/overlay.md',
   probeNetwork: (mesh) => mesh.overlay.network,
+  containerRange: (mesh) => mesh.overlay.subnet ?? mesh.pool,
   sandbox: ({ suite, mirror }) => ({
     mesh: {
       backend: 'overlay',

@@ -43,7 +43,8 @@ export async function status(options: StatusOptions, output: Output): Promise<nu
   for (const host of hosts) {
     const held = plan.hosts.get(host.name);
     const outcome = result.get(host.name);
-    report[host.name] = hostStatus(held?.slice ?? '', recorded.get(host.name) === held?.index, outcome);
+    const slice = held?.slice ?? '';
+    report[host.name] = hostStatus(inventory.backend.containerRange?.(inventory.mesh as never, slice) ?? slice, recorded.get(host.name) === held?.index, outcome);
   }
   if (options.json) output.out(JSON.stringify({ hosts: report }));
   else output.out(formatStatus(inventory.backend.name, report));

@@ -16,7 +16,7 @@ import { renderMatrixHtml } from '../verify/html.js';
 import { formatHostRound, formatMatrix, formatThroughputRound, matrixJson, type GatewayResult, type PairResult } from '../verify/matrix.js';
 import { gatewayProbeScript, pairProbeScript, parseGatewayProbe, parsePairProbes, type PairProbe } from '../verify/pair-probe.js';
 import { ensureProbeImage } from '../verify/probe-image.js';
-import { PROBE_CONTAINER, removeProbe, startProbe, type Probe } from '../verify/probes.js';
+import { probeContainer, removeProbe, startProbe, type Probe } from '../verify/probes.js';
 import { BULK_BYTES, parseThroughputProbes, throughputProbeScript, TRANSFER_TIMEOUT_S, transferMbps, transferOrder, type Transfer } from '../verify/throughput.js';
 import type { Output } from '../output.js';
 import { loadContext } from './context.js';
@@ -51,7 +51,8 @@ export async function verifyPingMatrix(options: VerifyOptions, output: Output): 
     const network = inventory.backend.probeNetwork?.(inventory.mesh as never);
     const probes = await startProbes(connections, { forks, bulk: options.throughput === true, network }, log);
     try {
-      const pairs = await probeUntilSettled(names, connections, probes, plan, { timeoutMs: options.timeout * 1000, forks }, log);
+      const rangeOf = (slice: string): string => inventory.backend.containerRange?.(inventory.mesh as never, slice) ?? slice;
+      const pairs = await probeUntilSettled(names, connections, probes, plan, { timeoutMs: options.timeout * 1000, forks, rangeOf }, log);
       if (options.throughput === true) await measureThroughput(names, connections, probes, pairs, forks, log);
       const gateway = gatewayAddress === undefined
         ? undefined
@@ -116,12 +117,13 @@ async function startProbes(
 }
 
 /** Why a probe cannot stand for its host on the mesh, if it cannot. */
-function probeProblem(probe: ProbeOrProblem | undefined, plan: MeshPlan): string | undefined {
+function probeProblem(probe: ProbeOrProblem | undefined, plan: MeshPlan, rangeOf: (slice: string) => string): string | undefined {
   if (probe === undefined) return 'no probe was started';
   if ('problem' in probe) return probe.problem;
   const hostPlan = plan.hosts.get(probe.host);
-  if (hostPlan !== undefined && !rangeContains(hostPlan.slice, probe.address)) {
-    return `${probe.host}'s probe got ${probe.address}, outside its slice ${hostPlan.slice}: the mesh is not up there`;
+  const range = hostPlan === undefined ? undefined : rangeOf(hostPlan.slice);
+  if (range !== undefined && !rangeContains(range, probe.address)) {
+    return `${probe.host}'s probe got ${probe.address}, outside ${range === hostPlan?.slice ? 'its slice ' : ''}${range}: the mesh is not up there`;
   }
   if (probe.mtu !== plan.mtu) return `${probe.host}'s containers get MTU ${probe.mtu}, not the mesh MTU ${plan.mtu}`;
   return undefined;
@@ -133,10 +135,10 @@ async function probeUntilSettled(
   connections: Map<string, Connection>,
   probes: Map<string, ProbeOrProblem>,
   plan: MeshPlan,
-  { timeoutMs, forks }: { timeoutMs: number; forks: number },
+  { timeoutMs, forks, rangeOf }: { timeoutMs: number; forks: number; rangeOf: (slice: string) => string },
   log: (line: string) => void,
 ): Promise<PairResult[]> {
-  const problems = new Map(names.map((name) => [name, probeProblem(probes.get(name), plan)]));
+  const problems = new Map(names.map((name) => [name, probeProblem(probes.get(name), plan, rangeOf)]));
   const pairs: PairResult[] = names.flatMap((from) =>
     names
       .filter((to) => to !== from)
@@ -153,7 +155,7 @@ async function probeUntilSettled(
       if (fromHere.length === 0 || conn === undefined) return;
       const targets = new Map(fromHere.map((pair) => [(probes.get(pair.to) as Probe).address, pair]));
       const script = pairProbeScript([...targets.keys()], pingPayloadFor(plan.mtu));
-      const ran = await conn.exec(['docker', 'exec', PROBE_CONTAINER, 'sh', '-c', script]);
+      const ran = await conn.exec(['docker', 'exec', probeContainer(conn.host), 'sh', '-c', script]);
       const measured = parsePairProbes(ran.stdout);
       for (const [address, pair] of targets) recordProbe(pair, address, measured.get(address), ran, plan.mtu);
       log(formatHostRound(round, from, fromHere));
@@ -181,7 +183,7 @@ async function probeGateway(
     mapLimit(pending, forks, async (entry) => {
       const conn = connections.get(entry.host);
       if (conn === undefined) return;
-      const ran = await conn.exec(['docker', 'exec', PROBE_CONTAINER, 'sh', '-c', gatewayProbeScript(address)]);
+      const ran = await conn.exec(['docker', 'exec', probeContainer(conn.host), 'sh', '-c', gatewayProbeScript(address)]);
       const measured = parseGatewayProbe(ran.stdout);
       entry.ok = measured?.icmpOk ?? false;
       entry.rtt_ms = measured?.icmpOk ? measured.rttMs : null;
@@ -238,7 +240,7 @@ async function measureThroughput(
     const script = throughputProbeScript([...targets.keys()]);
     // Every transfer may use its whole timeout; the margin covers starting the tools.
     const timeoutMs = (targets.size * (TRANSFER_TIMEOUT_S + 1) + 30) * 1000;
-    const ran = await conn.exec(['docker', 'exec', PROBE_CONTAINER, 'sh', '-c', script], { timeoutMs });
+    const ran = await conn.exec(['docker', 'exec', probeContainer(conn.host), 'sh', '-c', script], { timeoutMs });
     const measured = parseThroughputProbes(ran.stdout);
     for (const [address, pair] of targets) recordTransfer(pair, address, measured.get(address), ran);
     log(formatThroughputRound(from, ordered));

@@ -150,7 +150,8 @@ export async function runPlays(given: readonly PreparedPlay[], hosts: RunHosts, 
   for (let index = 0; index < plays.length; index++) {
     const play = plays[index];
     if (play === undefined) break;
-    const runnable = new Map([...play.tasks].filter(([name]) => !stopped(result.get(name))));
+    // A play with nothing to do on a host (every task `when`-ed out) costs it no round trip.
+    const runnable = new Map([...play.tasks].filter(([name, tasks]) => tasks.length > 0 && !stopped(result.get(name))));
     if (runnable.size === 0) continue;
     const played = await runTasks(runnable, hosts, { ...options, redact });
     let registeredHere = false;

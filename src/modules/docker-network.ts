@@ -21,6 +21,7 @@ const params = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'must be a Docker network name'),
   driver: z.enum(['overlay', 'bridge', 'macvlan']).default('overlay'),
   subnet: z.string().refine(isIPv4Network, 'must be an IPv4 network such as 10.50.0.0/16'),
+  /** Docker's MTU option; an overlay gives its containers this minus 50 (VXLAN's headers). */
   mtu: z.number().int().min(576).max(65535).optional(),
   /** Swarm-scoped overlays: let plain `docker run` containers join (verify's probes do). */
   attachable: z.boolean().default(false),

@@ -7,7 +7,11 @@ import { BLOB_BYTES, PROBE_PORT } from './pair-probe.js';
 import { PROBE_IMAGE } from './probe-image.js';
 import { BULK_BYTES, BULK_PATH } from './throughput.js';
 
-export const PROBE_CONTAINER = 'meshctl-probe';
+/**
+ * The probe container's name on a host. Named after the host: on an overlay every container
+ * name is an endpoint of the one network, which must be unique across all its hosts.
+ */
+export const probeContainer = (host: string): string => `meshctl-probe-${host}`;
 
 export interface Probe {
   host: string;
@@ -21,16 +25,17 @@ export interface Probe {
  * the container's layer), on `network` when given (else Docker's default bridge).
  */
 export async function startProbe(conn: Connection, { bulk = false, network }: { bulk?: boolean; network?: string | undefined } = {}): Promise<Probe> {
-  await conn.exec(['docker', 'rm', '-f', PROBE_CONTAINER]);
+  const name = probeContainer(conn.host);
+  await conn.exec(['docker', 'rm', '-f', name]);
   const files = [`head -c ${BLOB_BYTES} /dev/zero > /www/blob`, ...(bulk ? [`head -c ${BULK_BYTES} /dev/zero > /www${BULK_PATH}`] : [])];
   const serve = ['mkdir -p /www', ...files, `exec httpd -f -p ${PROBE_PORT} -h /www`].join(' && ');
   const started = await conn.exec([
-    'docker', 'run', '-d', '--name', PROBE_CONTAINER, '--label', 'meshctl.probe=1',
+    'docker', 'run', '-d', '--name', name, '--label', 'meshctl.probe=1',
     ...(network === undefined ? [] : ['--network', network]),
     PROBE_IMAGE, '/bin/sh', '-c', serve,
   ]);
   if (started.code !== 0) throw new TaskError(conn.host, 'probe', `cannot start the probe container: ${started.stderr.trim()}`);
-  const inspect = await conn.exec(['docker', 'exec', PROBE_CONTAINER, 'sh', '-c', "ip -4 -o addr show eth0; cat /sys/class/net/eth0/mtu"]);
+  const inspect = await conn.exec(['docker', 'exec', name, 'sh', '-c', "ip -4 -o addr show eth0; cat /sys/class/net/eth0/mtu"]);
   const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(inspect.stdout)?.[1];
   const mtu = Number(inspect.stdout.trim().split('\n').pop());
   if (address === undefined || !isIPv4(address)) {
@@ -40,5 +45,5 @@ export async function startProbe(conn: Connection, { bulk = false, network }: { 
 }
 
 export async function removeProbe(conn: Connection): Promise<void> {
-  await conn.exec(['docker', 'rm', '-f', PROBE_CONTAINER]);
+  await conn.exec(['docker', 'rm', '-f', probeContainer(conn.host)]);
 }

@@ -4,7 +4,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { InputError, UsageError, type InputProblem } from '../errors.js';
-import { findBackend, type Backend, type UnresolvedMesh } from '../backends/index.js';
+import { findBackend, overheadOf, type Backend, type UnresolvedMesh } from '../backends/index.js';
 import { checkInventory } from './checks.js';
 import { hostLayers } from './layers.js';
 import { formatFieldPath, locate, type FieldPath } from './locate.js';
@@ -122,7 +122,7 @@ function resolveHost(raw: RawInventory, host: RawHost, index: number, baseDir: s
 /** The section as validated, with the MTU the backend's encapsulation leaves when none is set. */
 function resolveMesh(raw: RawInventory, backend: Backend): MeshSpec {
   const mesh = raw.mesh as unknown as UnresolvedMesh & Record<string, unknown>;
-  return { ...mesh, mtu: mesh.mtu ?? mesh.underlay.mtu - backend.overhead };
+  return { ...mesh, mtu: mesh.mtu ?? mesh.underlay.mtu - overheadOf(backend, mesh) };
 }
 
 /** `~` is the user's home; relative paths are relative to the inventory file. */

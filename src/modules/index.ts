@@ -9,7 +9,8 @@ import { ovsTunnels } from './ovs-tunnels.js';
 import { packages } from './packages.js';
 import { service } from './service.js';
 import { sysctl } from './sysctl.js';
+import { vxlanRoutes } from './vxlan-routes.js';
 
-const all: readonly AnyModule[] = [packages, sysctl, firewall, service, dockerDaemon, ovsBridge, ovsTunnels, meshLinks, l2Uplink];
+const all: readonly AnyModule[] = [packages, sysctl, firewall, service, dockerDaemon, ovsBridge, ovsTunnels, meshLinks, l2Uplink, vxlanRoutes];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((module) => [module.name, module]));

@@ -10,6 +10,9 @@ import { uplinkScript } from '../../../src/modules/l2-uplink-script.js';
 import { l2Uplink, uplinkSettingsOf } from '../../../src/modules/l2-uplink.js';
 import { linksScript } from '../../../src/modules/mesh-links-script.js';
 import { meshLinks, settingsOf } from '../../../src/modules/mesh-links.js';
+import { vxlanScript, vxlanUnit } from '../../../src/modules/vxlan-routes-script.js';
+import { wantedState } from '../../../src/modules/vxlan-routes-state.js';
+import { vxlanRoutes, vxlanSettingsOf } from '../../../src/modules/vxlan-routes.js';
 import { shellJoin, shellQuote } from '../../../src/transport/quote.js';
 
 type Generator = (params: unknown) => string;
@@ -20,6 +23,10 @@ const generators: Record<string, Record<string, Generator>> = {
   },
   l2_uplink: {
     uplink_script: (params) => uplinkScript(uplinkSettingsOf(l2Uplink.params.parse(params))),
+  },
+  vxlan_routes: {
+    vxlan_script: (params) => vxlanScript(wantedState(vxlanSettingsOf(vxlanRoutes.params.parse(params)))),
+    vxlan_unit: (params) => vxlanUnit(vxlanRoutes.params.parse(params).script),
   },
 };
 

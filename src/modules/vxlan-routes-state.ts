@@ -1,6 +1,7 @@
 // What vxlan_routes wants on one host, derived from its params alone: the plan compares it with
 // the facts, the generated script makes it. Pure.
 import { firstHost, prefixOf } from '../network/ipv4.js';
+import { MESHCTL_ROUTE_PROTO } from '../network/routes.js';
 
 export interface VxlanSettings {
   mode: 'vxlan' | 'host-gw';
@@ -44,9 +45,8 @@ export interface WantedState {
   envText: string;
 }
 
-// Marks the routes this module makes (`ip route ... proto 109`, a number no routing daemon
-// uses), so that a stale one is told apart from a route the operator made.
-export const ROUTE_PROTO = 109;
+// Marks the routes this module makes (`ip route ... proto 109`): see src/network/routes.ts.
+export const ROUTE_PROTO = MESHCTL_ROUTE_PROTO;
 export const MASQUERADE_COMMENT = 'meshctl vxlan_routes';
 
 /**

@@ -38,7 +38,8 @@ MASQ_DESTINATION=${q(w.masquerade?.destination ?? '')}
 ENV_FILE=${q(w.envFile)}
 ENV_TEXT=${q(w.envText)}
 
-masquerade() { iptables -t nat "$1" POSTROUTING -s "$MASQ_SOURCE" ! -d "$MASQ_DESTINATION" -m comment --comment ${q(MASQUERADE_COMMENT)} -j MASQUERADE; }
+# -w: Docker, starting or restarting, may hold the xtables lock for a moment.
+masquerade() { iptables -w 5 -t nat "$1" POSTROUTING -s "$MASQ_SOURCE" ! -d "$MASQ_DESTINATION" -m comment --comment ${q(MASQUERADE_COMMENT)} -j MASQUERADE; }
 
 apply() {
   if [ -n "$DEV" ]; then

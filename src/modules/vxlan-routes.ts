@@ -9,6 +9,7 @@
 //   - name: Routes to every peer's subnet
 //     module: vxlan_routes
 //     params: { underlay: { interface: eth1, address: 10.211.1.11 }, subnet: 10.240.1.0/24, pool: 10.240.0.0/16, mtu: 1450, peers: "{{ mesh.vxlan_peers }}" }
+import { posix } from 'node:path';
 import { z } from 'zod';
 import { change, defineModule, ok, put, refuse, run, textBefore, type Plan, type Step } from '../engine/module.js';
 import { isIPv4, isIPv4Network, rangeContains } from '../network/ipv4.js';
@@ -237,6 +238,8 @@ function planAbsent(p: VxlanRoutesParams, facts: VxlanRoutesFacts): Plan {
     leftovers.push(...files.filter((f) => f !== unitPath(p)));
     steps.push(run(shellJoin(['rm', '-f', ...files])));
   }
+  // /run/flannel was made for subnet.env; left there only if something else keeps a file in it.
+  if (facts.env_file.exists) steps.push(run(`${shellJoin(['rmdir', posix.dirname(p.env_file)])} 2>/dev/null || true`));
   if (facts.unit.exists) steps.push(run('systemctl daemon-reload'));
   if (steps.length === 0) return ok(`nothing of vxlan_routes left (${p.device}, routes of proto ${ROUTE_PROTO}, ${p.env_file}, ${p.unit})`);
   return change(`remove ${leftovers.join(', ')}`, steps);

@@ -5,7 +5,7 @@
 // leaves no entry behind; `absent` leaves the host as it was. Root only: without root these
 // tests fail, they do not pass unseen. They look at what answers and at the host's state as
 // Linux reports it, never at the script's text.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Plan } from '../../../src/engine/module.js';
@@ -165,6 +165,7 @@ describe.each(['vxlan', 'host-gw'] as const)('vxlan_routes in %s mode, on two re
     expect(converge(lab, a, absent).changed).toBe(true);
     expect(stateOf(lab, a)).toEqual(before);
     expect(lab.must(a.ns, 'ip -4 route show')).toBe(routesBefore);
+    expect(existsSync(path.dirname(absent.env_file)), 'the folder made for subnet.env').toBe(false);
     expect(lab.reaches(a, b, SHORT)).toBe(false);
     expect(converge(lab, a, absent)).toMatchObject({ changed: false });
   });

@@ -103,9 +103,21 @@ export class VxlanLab {
     return spawnSync('ip', ['netns', 'exec', from.container, process.execPath, '-e', client, to.address], { timeout: timeoutMs + 5000 }).status === 0;
   }
 
+  /** The source address `to`'s container sees on a connection from `from`'s (undefined: no answer). */
+  seenAs(from: LabHost, to: LabHost): string | undefined {
+    const client = `let got = ''; const s = require('net').connect({ host: process.argv[1], port: ${PORT + 1} });
+      s.setTimeout(5000, () => process.exit(1)); s.on('data', (d) => { got += d; }); s.on('error', () => process.exit(1));
+      s.on('end', () => { console.log(got); process.exit(0); });`;
+    const result = spawnSync('ip', ['netns', 'exec', from.container, process.execPath, '-e', client, to.address], { encoding: 'utf8', timeout: 10_000 });
+    return result.status === 0 ? result.stdout.trim() : undefined;
+  }
+
   private async startServer(h: LabHost): Promise<void> {
-    const code = `const bulk = Buffer.alloc(${BULK_BYTES}, 120);
-      require('net').createServer((s) => { s.on('error', () => {}); s.end(bulk); }).listen(${PORT}, '0.0.0.0', () => console.log('listening'));`;
+    // On PORT the bulk transfer; on PORT + 1 the address the connection came from.
+    const code = `const net = require('net'); const bulk = Buffer.alloc(${BULK_BYTES}, 120);
+      net.createServer((s) => { s.on('error', () => {}); s.end(bulk); }).listen(${PORT}, '0.0.0.0', () => {
+        net.createServer((s) => { s.on('error', () => {}); s.end(s.remoteAddress.replace(/^::ffff:/, '')); }).listen(${PORT + 1}, '0.0.0.0', () => console.log('listening'));
+      });`;
     const server = spawn('ip', ['netns', 'exec', h.container, process.execPath, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
     this.servers.push(server);
     await new Promise<void>((resolve, reject) => {

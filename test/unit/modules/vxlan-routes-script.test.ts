@@ -124,6 +124,14 @@ describe.each(['vxlan', 'host-gw'] as const)('vxlan_routes in %s mode, on two re
     expect(lab.reaches(b, a)).toBe(true);
   });
 
+  it("keeps the containers' own addresses inside the pool (Docker's masquerading is off, ours only for what leaves it)", async () => {
+    const lab = await newLab();
+    const [a, b] = lab.hosts;
+    convergeBoth(lab, mode);
+    expect(lab.seenAs(a, b)).toBe(a.address);
+    expect(lab.seenAs(b, a)).toBe(b.address);
+  });
+
   it('changes nothing when planned again', async () => {
     const lab = await newLab();
     convergeBoth(lab, mode);

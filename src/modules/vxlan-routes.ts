@@ -108,111 +108,120 @@ function inPlace(p: VxlanRoutesParams, wanted: WantedState): string {
   return `${wanted.routes.length} peer subnet(s) routed ${via}, ${p.env_file} written, restored at boot by ${p.unit}`;
 }
 
-interface LiveDifferences {
-  reasons: string[];
-  /** Commands that take away what is stale (run before `apply`). */
-  removals: string[];
-  /** Whether something wanted is missing or wrong: `apply` makes it. */
-  missing: boolean;
+/** What differs on the host: reasons, commands that take away what is stale, and whether `apply` must run. */
+class LiveDifferences {
+  readonly reasons: string[] = [];
+  /** Run before `apply`. */
+  readonly removals: string[] = [];
+  /** Something wanted is missing or wrong: `apply` makes it. */
+  missing = false;
+
+  want(reason: string): void {
+    this.reasons.push(reason);
+    this.missing = true;
+  }
+
+  stale(reason: string, command: string): void {
+    this.reasons.push(reason);
+    this.removals.push(command);
+  }
 }
 
 function liveDifferences(wanted: WantedState, facts: VxlanRoutesFacts, deviceName: string): LiveDifferences {
-  const reasons: string[] = [];
-  const removals: string[] = [];
-  let missing = false;
-  const want = (reason: string): void => {
-    reasons.push(reason);
-    missing = true;
-  };
-  const stale = (reason: string, command: string): void => {
-    reasons.push(reason);
-    removals.push(command);
-  };
+  const found = new LiveDifferences();
+  // A device deleted (or not there yet) takes its FDB entries, neighbours and routes with it.
+  const deviceGone = deviceDifferences(found, wanted, facts.device, deviceName);
+  if (wanted.device !== undefined) peerEntryDifferences(found, wanted, facts, deviceGone);
+  routeDifferences(found, wanted, facts.routes.filter((r) => !(deviceGone && r.dev === deviceName)));
+  masqueradeDifferences(found, wanted.masquerade, facts.masquerade);
+  if (!(facts.env_file.exists && facts.env_file.text === wanted.envText)) found.want(`write ${wanted.envFile}`);
+  return found;
+}
 
-  const device = facts.device;
+/** Returns whether the device is missing or about to be deleted. */
+function deviceDifferences(found: LiveDifferences, wanted: WantedState, device: DeviceFact | null, deviceName: string): boolean {
   const target = wanted.device;
-  // A device deleted here takes its FDB entries, neighbours and routes with it.
-  let deviceGone = false;
   if (target === undefined) {
-    if (device !== null && device.kind === 'vxlan') {
-      stale(`remove VXLAN device ${deviceName} (host-gw needs none)`, shellJoin(['ip', 'link', 'del', 'dev', deviceName]));
-      deviceGone = true;
-    }
-  } else if (device === null) {
-    want(`create ${target.name}`);
-    deviceGone = true;
-  } else if (device.kind !== 'vxlan') {
+    if (device?.kind !== 'vxlan') return true;
+    found.stale(`remove VXLAN device ${deviceName} (host-gw needs none)`, shellJoin(['ip', 'link', 'del', 'dev', deviceName]));
+    return true;
+  }
+  if (device === null) {
+    found.want(`create ${target.name}`);
+    return true;
+  }
+  if (device.kind !== 'vxlan') {
     refuse(`${target.name} exists and is a ${device.kind} device, not a VXLAN one: meshctl does not delete what it did not make; remove it or set mesh.vxlan.device to another name`);
-  } else {
-    const fixed = [
-      device.vni !== target.vni && `VNI ${device.vni}`,
-      device.port !== target.port && `port ${device.port}`,
-      device.local !== target.local && `local ${device.local}`,
-      device.link !== target.link && `on ${device.link}`,
-      device.learning !== false && 'learning on',
-    ].filter((x): x is string => typeof x === 'string');
-    if (fixed.length > 0) {
-      // These cannot be changed on a live device: it is made again.
-      stale(`re-create ${target.name} (${fixed.join(', ')}; wanted VNI ${target.vni}, port ${target.port}, local ${target.local} on ${target.link}, nolearning)`, shellJoin(['ip', 'link', 'del', 'dev', target.name]));
-      want(`create ${target.name}`);
-      deviceGone = true;
-    } else {
-      if (device.mtu !== target.mtu) want(`${target.name} mtu ${device.mtu}, not ${target.mtu}`);
-      if (device.mac !== target.mac) want(`${target.name} MAC ${device.mac}, not ${target.mac}`);
-      if (device.addresses.join(' ') !== target.address) want(`${target.name} has '${device.addresses.join(' ')}', not ${target.address}`);
-      if (!device.up) want(`${target.name} is down`);
+  }
+  const fixed = [
+    device.vni !== target.vni && `VNI ${device.vni}`,
+    device.port !== target.port && `port ${device.port}`,
+    device.local !== target.local && `local ${device.local}`,
+    device.link !== target.link && `on ${device.link}`,
+    device.learning !== false && 'learning on',
+  ].filter((x): x is string => typeof x === 'string');
+  if (fixed.length > 0) {
+    // None of these can be changed on a live device: it is made again.
+    const wantedShape = `wanted VNI ${target.vni}, port ${target.port}, local ${target.local} on ${target.link}, nolearning`;
+    found.stale(`re-create ${target.name} (${fixed.join(', ')}; ${wantedShape})`, shellJoin(['ip', 'link', 'del', 'dev', target.name]));
+    found.want(`create ${target.name}`);
+    return true;
+  }
+  if (device.mtu !== target.mtu) found.want(`${target.name} mtu ${device.mtu}, not ${target.mtu}`);
+  if (device.mac !== target.mac) found.want(`${target.name} MAC ${device.mac}, not ${target.mac}`);
+  if (device.addresses.join(' ') !== target.address) found.want(`${target.name} has '${device.addresses.join(' ')}', not ${target.address}`);
+  if (!device.up) found.want(`${target.name} is down`);
+  return false;
+}
+
+function peerEntryDifferences(found: LiveDifferences, wanted: WantedState, facts: VxlanRoutesFacts, deviceGone: boolean): void {
+  if (deviceGone) {
+    if (wanted.peers.length > 0) found.want(`add FDB entries and neighbours for ${wanted.peers.map((peer) => peer.name).join(', ')}`);
+    return;
+  }
+  const device = wanted.device?.name ?? '';
+  const wantedFdb = new Set(wanted.peers.map((peer) => `${peer.mac} ${peer.underlay}`));
+  for (const entry of facts.fdb) {
+    if (entry.dst !== null && !wantedFdb.has(`${entry.mac} ${entry.dst}`)) {
+      found.stale(`remove FDB entry ${entry.mac} → ${entry.dst}`, shellJoin(['bridge', 'fdb', 'del', entry.mac, 'dev', device, 'dst', entry.dst]));
     }
   }
-
-  if (target !== undefined && !deviceGone) {
-    const wantedFdb = new Set(wanted.peers.map((peer) => `${peer.mac} ${peer.underlay}`));
-    for (const entry of facts.fdb) {
-      if (entry.dst !== null && !wantedFdb.has(`${entry.mac} ${entry.dst}`)) {
-        stale(`remove FDB entry ${entry.mac} → ${entry.dst}`, shellJoin(['bridge', 'fdb', 'del', entry.mac, 'dev', target.name, 'dst', entry.dst]));
-      }
-    }
-    const wantedNeighbours = new Set(wanted.peers.map((peer) => peer.net));
-    for (const entry of facts.neighbours) {
-      if (!wantedNeighbours.has(entry.address)) stale(`remove neighbour ${entry.address}`, shellJoin(['ip', 'neigh', 'del', entry.address, 'dev', target.name]));
-    }
-    for (const peer of wanted.peers) {
-      if (!facts.fdb.some((e) => e.mac === peer.mac && e.dst === peer.underlay)) want(`FDB entry for ${peer.name} (${peer.mac} → ${peer.underlay}) missing`);
-      if (!facts.neighbours.some((e) => e.address === peer.net && e.mac === peer.mac && e.permanent)) want(`neighbour ${peer.net} (${peer.name}) missing`);
-    }
-  } else if (target !== undefined) {
-    if (wanted.peers.length > 0) want(`FDB entries and neighbours for ${wanted.peers.map((peer) => peer.name).join(', ')}`);
+  const wantedNeighbours = new Set(wanted.peers.map((peer) => peer.net));
+  for (const entry of facts.neighbours) {
+    if (!wantedNeighbours.has(entry.address)) found.stale(`remove neighbour ${entry.address}`, shellJoin(['ip', 'neigh', 'del', entry.address, 'dev', device]));
   }
+  for (const peer of wanted.peers) {
+    if (!facts.fdb.some((e) => e.mac === peer.mac && e.dst === peer.underlay)) found.want(`FDB entry for ${peer.name} (${peer.mac} → ${peer.underlay}) missing`);
+    if (!facts.neighbours.some((e) => e.address === peer.net && e.mac === peer.mac && e.permanent)) found.want(`neighbour ${peer.net} (${peer.name}) missing`);
+  }
+}
 
-  // Routes on a device about to go, go with it.
-  const routes = facts.routes.filter((r) => !(deviceGone && r.dev === deviceName));
+function routeDifferences(found: LiveDifferences, wanted: WantedState, routes: readonly RouteEntry[]): void {
   const wantedDsts = new Set(wanted.routes.map((r) => r.dst));
   for (const route of routes) {
-    if (!wantedDsts.has(route.dst)) {
-      stale(`remove route to ${route.dst} via ${route.gateway ?? route.dev}`, shellJoin(['ip', 'route', 'del', route.dst, 'dev', route.dev, 'proto', String(ROUTE_PROTO)]));
-    }
+    if (!wantedDsts.has(route.dst)) found.stale(`remove route to ${route.dst} via ${route.gateway ?? route.dev}`, routeDelete(route));
   }
   for (const route of wanted.routes) {
     const same = routes.some((r) => r.dst === route.dst && r.gateway === route.gateway && r.dev === route.dev && r.onlink === route.onlink);
-    if (!same) want(`route to ${route.dst} via ${route.gateway} dev ${route.dev} missing`);
+    if (!same) found.want(`route to ${route.dst} via ${route.gateway} dev ${route.dev} missing`);
   }
+}
 
-  const masq = wanted.masquerade;
-  for (const rule of facts.masquerade) {
-    if (masq === undefined || rule.source !== masq.source || rule.destination !== masq.destination) {
-      stale(`remove MASQUERADE ${rule.source} → ! ${rule.destination}`, masqueradeCommand('-D', rule));
+function masqueradeDifferences(found: LiveDifferences, wanted: WantedState['masquerade'], rules: readonly MasqueradeRule[]): void {
+  for (const rule of rules) {
+    if (wanted === undefined || rule.source !== wanted.source || rule.destination !== wanted.destination) {
+      found.stale(`remove MASQUERADE ${rule.source} → ! ${rule.destination}`, masqueradeDelete(rule));
     }
   }
-  if (masq !== undefined && !facts.masquerade.some((r) => r.source === masq.source && r.destination === masq.destination)) {
-    want(`MASQUERADE ${masq.source} → ! ${masq.destination} missing`);
+  if (wanted !== undefined && !rules.some((r) => r.source === wanted.source && r.destination === wanted.destination)) {
+    found.want(`MASQUERADE ${wanted.source} → ! ${wanted.destination} missing`);
   }
-
-  if (!(facts.env_file.exists && facts.env_file.text === wanted.envText)) want(`write ${wanted.envFile}`);
-  return { reasons, removals, missing };
 }
 
-function masqueradeCommand(op: '-A' | '-D', rule: MasqueradeRule): string {
-  return shellJoin(['iptables', '-w', '5', '-t', 'nat', op, 'POSTROUTING', '-s', rule.source, '!', '-d', rule.destination, '-m', 'comment', '--comment', MASQUERADE_COMMENT, '-j', 'MASQUERADE']);
-}
+const routeDelete = (route: RouteEntry): string => shellJoin(['ip', 'route', 'del', route.dst, 'dev', route.dev, 'proto', String(ROUTE_PROTO)]);
+
+const masqueradeDelete = (rule: MasqueradeRule): string =>
+  shellJoin(['iptables', '-w', '5', '-t', 'nat', '-D', 'POSTROUTING', '-s', rule.source, '!', '-d', rule.destination, '-m', 'comment', '--comment', MASQUERADE_COMMENT, '-j', 'MASQUERADE']);
 
 function planAbsent(p: VxlanRoutesParams, facts: VxlanRoutesFacts): Plan {
   const leftovers: string[] = [];
@@ -227,11 +236,11 @@ function planAbsent(p: VxlanRoutesParams, facts: VxlanRoutesFacts): Plan {
   }
   for (const route of facts.routes.filter((r) => facts.device?.kind !== 'vxlan' || r.dev !== p.device)) {
     leftovers.push(`route to ${route.dst}`);
-    steps.push(run(shellJoin(['ip', 'route', 'del', route.dst, 'dev', route.dev, 'proto', String(ROUTE_PROTO)])));
+    steps.push(run(routeDelete(route)));
   }
   for (const rule of facts.masquerade) {
     leftovers.push(`MASQUERADE ${rule.source} → ! ${rule.destination}`);
-    steps.push(run(masqueradeCommand('-D', rule)));
+    steps.push(run(masqueradeDelete(rule)));
   }
   const files = [facts.env_file.exists && p.env_file, facts.script.exists && p.script, facts.unit.exists && unitPath(p)].filter((f): f is string => typeof f === 'string');
   if (files.length > 0) {

@@ -2,6 +2,7 @@
 // engine, the sandbox and the CLI all read, so adding a backend touches no code but its own.
 import type { z } from 'zod';
 import type { FieldProblem } from '../errors.js';
+import type { MeshPlan } from '../network/plan.js';
 
 /** Any backend's `mesh:` schema: a strict object whose `backend` field is the backend's name. */
 export type MeshSchema = z.ZodObject<z.ZodRawShape, z.core.$strict>;
@@ -87,14 +88,17 @@ export interface Backend<S extends MeshSchema = MeshSchema> {
   name: string;
   /** One line: what it builds. Shown in help and in the docs' comparison table. */
   summary: string;
-  /** Bytes the encapsulation adds to each frame: the mesh MTU defaults to underlay MTU − this. */
-  overhead: number;
+  /**
+   * Bytes the encapsulation adds to each frame: the mesh MTU defaults to underlay MTU − this. A
+   * function of the section when a setting decides whether there is any (vxlan's host-gw mode).
+   */
+  overhead: number | ((mesh: Omit<MeshOf<S>, 'mtu'>) => number);
   /** The schema of this backend's `mesh:` section, `backend: z.literal(name)` included. */
   meshSchema: S;
   /** Cross-field checks of its own (paths are inventory paths); the common ones run for every backend. */
   check?(input: CheckInput<MeshOf<S>>): FieldProblem[];
-  /** Extra template values under `mesh.` for one host, computed from the section and the host. */
-  hostVars?(mesh: MeshOf<S>, host: { name: string; underlay_address: string }): Record<string, unknown>;
+  /** Extra template values under `mesh.` for one host, from the section, the host and the whole address plan. */
+  hostVars?(mesh: MeshOf<S>, host: { name: string; underlay_address: string }, plan: MeshPlan): Record<string, unknown>;
   /**
    * Values under `mesh.` decided from what earlier plays registered on the hosts (see
    * docs/playbooks.md), e.g. overlay's `store: auto` from each host's engine; called with nothing
@@ -122,6 +126,12 @@ export interface Backend<S extends MeshSchema = MeshSchema> {
   probeNetwork?(mesh: MeshOf<S>): string | undefined;
   /** An address outside the mesh that every host's containers must reach (`verify` pings it). */
   gateway?(mesh: MeshOf<S>): string | undefined;
+}
+
+/** The backend's overhead for this section (see `overhead`). */
+export function overheadOf(backend: Backend, mesh: UnresolvedMesh): number {
+  // The registry sees each backend through the common shape; its own fields are there.
+  return typeof backend.overhead === 'number' ? backend.overhead : backend.overhead(mesh as never);
 }
 
 export function defineBackend<S extends MeshSchema>(backend: Backend<S>): Backend<S> {

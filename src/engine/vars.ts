@@ -36,7 +36,7 @@ export function hostVars(inventory: Inventory, plan: MeshPlan, host: Host, optio
       gateway_cidr: hostPlan.gatewayCidr,
       slice_gateway_cidr: hostPlan.sliceGatewayCidr,
       peers: hostPlan.peers.map((peer) => ({ name: peer.name, underlay_address: peer.underlayAddress })),
-      ...backend.hostVars?.(mesh as never, hostFacts),
+      ...backend.hostVars?.(mesh as never, hostFacts, plan),
       ...backend.decide?.(mesh as never, registered),
     },
     registered: Object.fromEntries(

@@ -1,5 +1,5 @@
 // Checks that span fields (duplicates, pool sizing, overlaps, MTU), run after the schema passed.
-import type { Backend, UnresolvedMesh } from '../backends/index.js';
+import { overheadOf, type Backend, type UnresolvedMesh } from '../backends/index.js';
 import type { FieldProblem } from '../errors.js';
 import { KV_DEFAULT_PORTS } from '../kv/endpoints.js';
 import { allocateSlices } from '../network/allocate.js';
@@ -163,14 +163,15 @@ function checkHosts(raw: RawInventory): FieldProblem[] {
 function checkMesh(raw: RawInventory, mesh: UnresolvedMesh, backend: Backend): FieldProblem[] {
   const problems: FieldProblem[] = [];
   const underlayMtu = mesh.underlay.mtu;
-  const maxMtu = underlayMtu - backend.overhead;
+  const overhead = overheadOf(backend, mesh);
+  const maxMtu = underlayMtu - overhead;
   if (mesh.mtu !== undefined) {
     if (mesh.mtu < MIN_MESH_MTU) {
       problems.push({ path: ['mesh', 'mtu'], message: `${mesh.mtu} is too small: the mesh MTU must be at least ${MIN_MESH_MTU}` });
     } else if (mesh.mtu > maxMtu) {
       problems.push({
         path: ['mesh', 'mtu'],
-        message: `${mesh.mtu} is too large: ${mesh.backend} adds ${backend.overhead} bytes, so an underlay MTU of ${underlayMtu} carries at most ${maxMtu}`,
+        message: `${mesh.mtu} is too large: ${mesh.backend} adds ${overhead} bytes, so an underlay MTU of ${underlayMtu} carries at most ${maxMtu}`,
       });
     }
   } else if (maxMtu < MIN_MESH_MTU) {

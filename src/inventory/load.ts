@@ -5,7 +5,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { InputError, UsageError, type FieldProblem, type InputProblem } from '../errors.js';
-import { findBackend, type Backend, type UnresolvedMesh } from '../backends/index.js';
+import { findBackend, overheadOf, type Backend, type UnresolvedMesh } from '../backends/index.js';
 import { KV_DEFAULT_PORTS, type KvStore } from '../kv/endpoints.js';
 import { armoredPublicKey } from '../packages/armor.js';
 import type { InventorySource, PackageSource } from '../packages/source.js';
@@ -176,7 +176,7 @@ function resolveHost(raw: RawInventory, host: RawHost, index: number, baseDir: s
 /** The section as validated, with the MTU the backend's encapsulation leaves when none is set. */
 function resolveMesh(raw: RawInventory, backend: Backend): MeshSpec {
   const mesh = raw.mesh as unknown as UnresolvedMesh & Record<string, unknown>;
-  return { ...mesh, mtu: mesh.mtu ?? mesh.underlay.mtu - backend.overhead };
+  return { ...mesh, mtu: mesh.mtu ?? mesh.underlay.mtu - overheadOf(backend, mesh) };
 }
 
 /** `~` is the user's home; relative paths are relative to the inventory file. */

@@ -15,9 +15,10 @@ import { packages } from './packages.js';
 import { service } from './service.js';
 import { swarm } from './swarm.js';
 import { sysctl } from './sysctl.js';
+import { vxlanRoutes } from './vxlan-routes.js';
 
 const all: readonly AnyModule[] = [
-  packages, packageSources, sysctl, firewall, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink, kvStore, swarm, note,
+  packages, packageSources, sysctl, firewall, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink, kvStore, swarm, note, vxlanRoutes,
 ];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((module) => [module.name, module]));

@@ -2,6 +2,7 @@
 // finding names the host, what is wrong, the fix, and whether `--force` may skip it. Example:
 //   preflightFindings(mesh, [{ name: 'node1', address: '10.0.0.1', slice: '172.17.0.0/18', facts }])
 import { isIPv4, isIPv4Network, prefixOf, rangesOverlap } from '../network/ipv4.js';
+import { isMeshctlRoute } from '../network/routes.js';
 import type { PreflightFacts, Route } from './facts.js';
 
 export type CheckName = 'facts' | 'machine-id' | 'hostname' | 'route-overlap' | 'underlay-missing' | 'underlay-mtu' | 'management-address';
@@ -102,6 +103,8 @@ function routeOverlaps(mesh: PreflightMesh, host: PreflightHost, routes: readonl
     const insidePool = prefixOf(destination) >= prefixOf(mesh.pool);
     // docker0 on the pool (ovs-gre), on the host's slice and the pool through it (ovs-vxlan, l2).
     if (device === mesh.dockerBridge && (insidePool || destination === host.slice)) return [];
+    // A peer's subnet routed by an earlier `up` (vxlan: via flannel.1, or via the underlay in host-gw).
+    if (insidePool && isMeshctlRoute(route.text)) return [];
     const where = device === undefined ? '' : ` on ${device}`;
     if (device === mesh.dockerBridge) {
       return [{

@@ -1,5 +1,6 @@
 // Preflight for `up` (and --check, plan): read every reachable host's facts, one command each,
 // then check them all together. Example: `const findings = await preflight(inventory, plan, conns, 10)`.
+import { overheadOf } from '../backends/index.js';
 import { readFactBatch } from '../engine/fact-batch.js';
 import { mapLimit } from '../engine/map-limit.js';
 import { detailOf, MeshctlError } from '../errors.js';
@@ -46,7 +47,7 @@ export function preflightMesh(inventory: Inventory, plan: MeshPlan): PreflightMe
     backend: backend.name,
     pool: mesh.pool,
     mtu: plan.mtu,
-    overhead: backend.overhead,
+    overhead: overheadOf(backend, mesh),
     underlay: mesh.underlay,
     dockerBridge: mesh.docker.bridge,
     // The registry sees each backend through the common shape; its own fields are there.

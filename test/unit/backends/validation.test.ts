@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { backends } from '../../../src/backends/index.js';
 import { InputError } from '../../../src/errors.js';
 import { parseInventory } from '../../../src/inventory/load.js';
+import { planInventory } from '../../../src/inventory/plan.js';
 
 const hosts = `hosts:
   - name: a
@@ -84,6 +85,49 @@ describe('l2', () => {
 
   it('refuses a pool that holds a host of the subnet', () => {
     expect(problemsOf(l2(ok, '192.0.2.0/26'))).toEqual([expect.stringContaining("overlaps the underlay: a's underlay_address 192.0.2.11 is inside it"), expect.stringContaining("b's underlay_address")]);
+  });
+});
+
+const flannel = (extra: string, hostList = hosts): string => `${hostList}mesh:
+  backend: vxlan
+  pool: 10.5.0.0/16
+  slice_prefix: 24
+${extra}`;
+
+describe('vxlan', () => {
+  it("defaults to flannel's VNI 1, port 8472 and flannel.1, with an MTU of underlay − 50", () => {
+    const { mesh } = parseInventory(flannel(''), 'inv.yaml');
+    expect(mesh).toMatchObject({ mtu: 1450, vxlan: { mode: 'vxlan', vni: 1, port: 8472, device: 'flannel.1' } });
+  });
+
+  it("gives host-gw the underlay's MTU: nothing is encapsulated", () => {
+    const { mesh } = parseInventory(flannel('  vxlan: { mode: host-gw, underlay_subnet: 192.0.2.0/24 }\n'), 'inv.yaml');
+    expect(mesh.mtu).toBe(1500);
+    expect(problemsOf(flannel('  mtu: 1451\n'))).toEqual([expect.stringContaining('mesh.mtu: 1451 is too large: vxlan adds 50 bytes')]);
+    expect(problemsOf(flannel('  mtu: 1500\n  vxlan: { mode: host-gw, underlay_subnet: 192.0.2.0/24 }\n'))).toEqual([]);
+  });
+
+  it('refuses host-gw naming the hosts off the underlay subnet, and host-gw without one', () => {
+    const three = `${hosts}  - name: c
+    address: 198.51.100.13
+    underlay_address: 203.0.113.13
+`;
+    const problems = problemsOf(flannel('  vxlan: { mode: host-gw, underlay_subnet: 192.0.2.0/24 }\n', three.replace('underlay_address: 192.0.2.12', 'underlay_address: 192.0.9.12')));
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^hosts\[1\]\.underlay_address: b's underlay address 192\.0\.9\.12 is outside 192\.0\.2\.0\/24 .*\(outside: b, c\)/);
+    expect(problems[1]).toMatch(/^hosts\[2\]\.underlay_address: c's underlay address 203\.0\.113\.13/);
+    expect(problemsOf(flannel('  vxlan: { mode: host-gw }\n'))).toEqual([expect.stringMatching(/^mesh\.vxlan\.mode: host-gw routes .*name it as mesh\.vxlan\.underlay_subnet/)]);
+    // vxlan mode crosses subnets: the same hosts pass.
+    expect(problemsOf(flannel('  vxlan: { underlay_subnet: 192.0.2.0/24 }\n', three))).toEqual([]);
+  });
+
+  it("gives each host its peers with the subnet each holds", () => {
+    const inventory = parseInventory(flannel(''), 'inv.yaml');
+    const plan = planInventory(inventory);
+    const backend = backends.find((b) => b.name === 'vxlan');
+    const vars = backend?.hostVars?.(inventory.mesh as never, { name: 'a', underlay_address: '192.0.2.11' }, plan);
+    expect(vars).toEqual({ vxlan_peers: [{ name: 'b', underlay_address: '192.0.2.12', subnet: plan.hosts.get('b')?.slice }] });
+    expect(plan.hosts.get('b')?.slice).toBe('10.5.1.0/24');
   });
 });
 

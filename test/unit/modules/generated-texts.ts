@@ -13,6 +13,9 @@ import { l2Uplink, uplinkSettingsOf } from '../../../src/modules/l2-uplink.js';
 import { linksScript } from '../../../src/modules/mesh-links-script.js';
 import { meshLinks, settingsOf } from '../../../src/modules/mesh-links.js';
 import { KEY_DOWNLOAD_SCRIPT } from '../../../src/modules/package-sources.js';
+import { vxlanScript, vxlanUnit } from '../../../src/modules/vxlan-routes-script.js';
+import { wantedState } from '../../../src/modules/vxlan-routes-state.js';
+import { vxlanRoutes, vxlanSettingsOf } from '../../../src/modules/vxlan-routes.js';
 import { shellJoin, shellQuote } from '../../../src/transport/quote.js';
 
 type Generator = (params: unknown) => string;
@@ -32,6 +35,10 @@ const generators: Record<string, Record<string, Generator>> = {
   },
   package_sources: {
     key_download_script: () => KEY_DOWNLOAD_SCRIPT,
+  },
+  vxlan_routes: {
+    vxlan_script: (params) => vxlanScript(wantedState(vxlanSettingsOf(vxlanRoutes.params.parse(params)))),
+    vxlan_unit: (params) => vxlanUnit(vxlanRoutes.params.parse(params).script),
   },
 };
 

@@ -71,6 +71,12 @@ describe('preflightFindings', () => {
     expect(preflightFindings(gre, [host(1, healthy(1, { routes: own }))])).toEqual([]);
     const moved = parseRoutes('192.168.10.0/24 dev docker0 proto kernel scope link src 192.168.10.11\n');
     expect(preflightFindings(l2, [host(1, healthy(1, { routes: moved }))])).toEqual([]);
+    // vxlan's routes to the peers' subnets (marked proto 109), as `ip -4 route` prints them after an up.
+    const peers = parseRoutes('10.240.2.0/24 via 10.240.2.0 dev flannel.1 proto 109 onlink \n10.240.3.0/24 via 10.211.1.13 dev eth1 proto 109 \n');
+    expect(preflightFindings(gre, [host(1, healthy(1, { routes: peers }))])).toEqual([]);
+    // Not so without the mark, nor for a marked route wider than the pool.
+    const foreign = parseRoutes('10.240.2.0/24 via 10.240.2.0 dev flannel.1 onlink\n10.0.0.0/8 via 10.211.1.1 dev eth1 proto 109\n');
+    expect(checksOf(gre, [host(1, healthy(1, { routes: foreign }))])).toEqual([['node1', 'route-overlap', false], ['node1', 'route-overlap', false]]);
     // The same pool without l2's physical subnet is an overlap with the underlay.
     expect(checksOf({ ...gre, pool: l2.pool }, [host(1)])).toEqual([['node1', 'route-overlap', false]]);
   });

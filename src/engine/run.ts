@@ -133,8 +133,8 @@ export interface RunPlaysOptions extends RunTasksOptions {
 
 /**
  * Runs the plays one after the other, each with runTasks on its hosts, into one result. A host
- * that failed or was lost in a play runs none of the later ones (Ansible's rule); when a play
- * with `anyErrorsFatal` fails anywhere, no later play runs on any host, and each host that would
+ * that failed or was lost in a play runs none of the later ones (Ansible's rule); when a task of
+ * a play with `anyErrorsFatal` fails anywhere, no later play runs on any host, and each host that would
  * have gone on is failed with that reason, so the recap and the exit code say the run stopped.
  * What a play's tasks register reaches the later plays through `options.prepare`.
  */
@@ -166,7 +166,8 @@ export async function runPlays(given: readonly PreparedPlay[], hosts: RunHosts, 
       host.unreachable ||= outcome.unreachable;
       if (outcome.failure !== undefined) host.failure ??= outcome.failure;
     }
-    const failedHere = [...played].filter(([, outcome]) => stopped(outcome)).map(([name]) => name);
+    // An unreachable host is not a failure of the play: the others go on, it joins on a later run.
+    const failedHere = [...played].filter(([, outcome]) => stopped(outcome) && !outcome.unreachable).map(([name]) => name);
     if (play.anyErrorsFatal && failedHere.length > 0) {
       const later = plays.slice(index + 1).flatMap((next) => [...next.tasks.keys()]);
       const reason = `not run: ${failedHere.join(', ')} failed in '${play.name}', which must succeed on every host before the run goes on`;

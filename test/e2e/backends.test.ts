@@ -75,12 +75,54 @@ function slicesStayPut(lab: Lab): void {
   });
 }
 
+/** After `down` on overlay: no overlay network, out of any swarm, no sysctl file. */
+const overlayClean = {
+  command: [
+    'docker network ls --filter name=meshnet -q | wc -l',
+    "docker info --format '{{.Swarm.LocalNodeState}}'",
+    'test -e /etc/sysctl.d/60-meshctl.conf && echo sysctl || echo no-sysctl',
+  ].join('; '),
+  lines: ['0', 'inactive', 'no-sysctl'],
+};
+
+/** After `down --purge`: no store unit, config or data left on any host. */
+const storeGone = (type: string) => ({
+  command: `systemctl is-active meshctl-${type} || true; test -e /var/lib/meshctl-${type} && echo data || echo no-data; test -e /etc/meshctl/kv && echo config || echo no-config`,
+  lines: ['inactive', 'no-data', 'no-config'],
+});
+
+/** After `down` on vxlan: no device, no meshctl route, no unit, no subnet.env, no MASQUERADE rule, no sysctl file. */
+const vxlanClean = {
+  command: [
+    'ip link show flannel.1 >/dev/null 2>&1 && echo device || echo no-device',
+    'ip -4 route show proto 109 | wc -l',
+    'test -e /etc/systemd/system/meshctl-vxlan-routes.service && echo unit || echo no-unit',
+    'test -e /run/flannel/subnet.env && echo env || echo no-env',
+    'iptables -t nat -S POSTROUTING | grep -c "meshctl vxlan_routes" || true',
+    'test -e /etc/sysctl.d/60-meshctl.conf && echo sysctl || echo no-sysctl',
+  ].join('; '),
+  lines: ['no-device', '0', 'no-unit', 'no-env', '0', 'no-sysctl'],
+};
+
+/** The store's host removes the store, its data and its packages too. */
+const storeHostPurge = { node1: 3 };
+
 const specs: BackendSpec[] = [
   { title: 'ovs-gre mesh', backend: 'ovs-gre', runLock: true, drift: 'ip link set veth-mesh nomaster', clean: ovsClean },
   { title: 'ovs-vxlan mesh', backend: 'ovs-vxlan', whileUp: slicesStayPut, drift: 'ip route del 10.240.0.0/16 dev docker0', clean: ovsClean },
   { title: 'ovs-vxlan mesh, larger', backend: 'ovs-vxlan', hosts: 6, short: true },
   { title: 'l2, untagged', backend: 'l2', gateway: true, drift: 'ip link set dev eth1 nomaster', clean: l2Clean, whileUp: joinFailsSafely },
   { title: 'l2 with VLAN 100', backend: 'l2', sets: ['mesh.l2.vlan=100'], gateway: true, drift: 'ip link set dev veth-l2 nomaster', clean: l2Clean },
+  { title: 'vxlan (flannel-style)', backend: 'vxlan', drift: 'ip route flush proto 109', clean: vxlanClean },
+  { title: 'vxlan host-gw', backend: 'vxlan', sets: ['mesh.vxlan.mode=host-gw'], drift: 'ip route flush proto 109', clean: vxlanClean },
+  {
+    title: 'overlay on etcd',
+    backend: 'overlay',
+    drift: 'systemctl disable --quiet docker',
+    clean: overlayClean,
+    purgeChanges: storeHostPurge,
+    purged: storeGone('etcd'),
+  },
 ];
 
 const only = process.env.MESHCTL_E2E_BACKENDS?.split(',');

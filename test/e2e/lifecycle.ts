@@ -54,6 +54,12 @@ export interface BackendSpec {
   runLock?: boolean;
   /** More assertions once the mesh is up (before the second up). */
   whileUp?: (lab: Lab) => void;
+  /** `sandbox up --suite` (default bookworm). */
+  suite?: string;
+  /** Tasks `down --purge` changes per host when not 1 (a store's host also removes the store). */
+  purgeChanges?: Record<string, number>;
+  /** A command run on every host after `down --purge`, and the lines it must print. */
+  purged?: { command: string; lines: string[] };
 }
 
 /** What a host's networking and meshctl's files look like: a run that changes nothing leaves it alone. */
@@ -89,7 +95,8 @@ export function lifecycle(spec: BackendSpec): void {
       lab.dir = await mkdtemp(path.join(tmpdir(), `meshctl-e2e-${spec.backend}-`));
       lab.inventory = path.join(lab.dir, 'inventory.yaml');
       const sets = (spec.sets ?? []).flatMap((set) => ['--set', set]);
-      const up = await meshctl(['sandbox', 'up', '--hosts', String(count), '--backend', spec.backend, '--inventory', lab.inventory, ...sets]);
+      const suite = spec.suite === undefined ? [] : ['--suite', spec.suite];
+      const up = await meshctl(['sandbox', 'up', '--hosts', String(count), '--backend', spec.backend, '--inventory', lab.inventory, ...suite, ...sets]);
       expect(up.code, up.stderr).toBe(0);
     });
 
@@ -209,9 +216,13 @@ export function lifecycle(spec: BackendSpec): void {
       const purge = await meshctl(['down', '-i', lab.inventory, '--purge', '--json']);
       const body = json<RunJson>(purge);
       expect(body.ok, purge.stderr).toBe(true);
-      for (const host of hosts) expect(body.hosts[host]?.changed).toBe(1);
+      for (const host of hosts) expect(body.hosts[host]?.changed, host).toBe(spec.purgeChanges?.[host] ?? 1);
       const left = await lab.onHosts("dpkg-query -W -f='${db:Status-Status} ' openvswitch-switch docker.io 2>/dev/null; echo");
       for (const host of hosts) expect(left.hosts[host]?.stdout).not.toMatch(/(^|\s)installed(\s|$)/);
+      if (spec.purged !== undefined) {
+        const state = await lab.onHosts(spec.purged.command);
+        for (const host of hosts) expect(state.hosts[host]?.stdout.trim().split('\n'), host).toEqual(spec.purged.lines);
+      }
     });
   });
 }
@@ -270,10 +281,10 @@ function badInputTouchesNothing(lab: Lab): void {
   it('refuses a bad inventory with file:line:column and exit 2, before any connection', async () => {
     const bad = path.join(lab.dir, 'bad.yaml');
     const text = await readFile(lab.inventory, 'utf8');
-    await writeFile(bad, text.replace(/slice_prefix: \d+/, 'slice_prefix: 31').replace(/^mesh:\n/m, 'mesh:\n  bogus: 1\n'));
+    await writeFile(bad, text.replace(/^mesh:\n/m, 'mesh:\n  bogus: 1\n  mtu: 1.5\n'));
     const result = await meshctl(['up', bad]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(new RegExp(`${bad}:\\d+:\\d+ mesh\\.slice_prefix: `));
+    expect(result.stderr).toMatch(new RegExp(`${bad}:\\d+:\\d+ mesh\\.mtu: `));
     expect(result.stderr).toMatch(new RegExp(`${bad}:\\d+:\\d+ mesh\\.bogus: unknown key`));
   });
 

@@ -150,3 +150,19 @@ describe('runPlays: registered outputs', () => {
     expect(shown).toContain('[redacted]');
   });
 });
+
+describe('runPlays: an unreachable host', () => {
+  it('does not stop the others, even in a play with any_errors_fatal', async () => {
+    const hosts = new Map([['a', new FakeHost('a')]]);
+    const result = await runPlays(
+      [
+        play('engines', { a: [kvTask('check', { key: 'k', value: '1' })], b: [kvTask('check', { key: 'k', value: '1' })] }, true),
+        play('daemons', { a: [kvTask('set', { key: 'd', value: '1' })], b: [kvTask('set', { key: 'd', value: '1' })] }),
+      ],
+      { connections: hosts, unreachable: new Map([['b', 'connect ETIMEDOUT']]) },
+      silent,
+    );
+    expect(hosts.get('a')?.store.get('d')).toBe('1');
+    expect(result.get('b')).toMatchObject({ unreachable: true, tasks: [] });
+  });
+});

@@ -8,6 +8,7 @@ import type { FieldProblem } from '../errors.js';
 import { isIPv4, isIPv4Network, rangeContains } from '../network/ipv4.js';
 import { defineBackend } from './backend.js';
 import { commonMeshFields, interfaceName } from './mesh-fields.js';
+import { vtepMac } from '../modules/vxlan-routes-state.js';
 
 // Outer IPv4 (20) + UDP (8) + VXLAN (8) headers + the inner Ethernet header (14), as ovs-vxlan.
 const VXLAN_OVERHEAD = 50;
@@ -33,8 +34,11 @@ export const vxlan = defineBackend({
       })
       .default(vxlanDefaults),
   }),
-  check({ mesh, hosts }) {
+  check({ mesh, hosts, kv }) {
     const problems: FieldProblem[] = [];
+    if (kv !== undefined && kv.type !== 'etcd') {
+      problems.push({ path: ['kv', 'type'], message: `vxlan leases subnets in etcd (flannel's layout), not ${kv.type}: use kv.type etcd, or no kv: section (subnets from the inventory)` });
+    }
     // Docker's `bip` configures the default bridge, which is always named docker0.
     if (mesh.docker.bridge !== 'docker0') {
       problems.push({ path: ['mesh', 'docker', 'bridge'], message: `vxlan hands each host's subnet to Docker as bip, which only applies to docker0, not ${mesh.docker.bridge}` });
@@ -64,7 +68,7 @@ export const vxlan = defineBackend({
     const own = plan.hosts.get(host.name);
     // The peers with the subnet each holds: where vxlan_routes sends it.
     const peers = (own?.peers ?? []).map((peer) => ({ name: peer.name, underlay_address: peer.underlayAddress, subnet: plan.hosts.get(peer.name)?.slice }));
-    return { vxlan_peers: peers };
+    return { vxlan_peers: peers, vtep_mac: vtepMac(host.underlay_address) };
   },
   playbook: 'vxlan.yaml',
   docs: 'docs/backends/vxlan.md',

@@ -13,12 +13,13 @@ import { ovsTunnels } from './ovs-tunnels.js';
 import { packageSources } from './package-sources.js';
 import { packages } from './packages.js';
 import { service } from './service.js';
+import { subnetLease } from './subnet-lease.js';
 import { swarm } from './swarm.js';
 import { sysctl } from './sysctl.js';
 import { vxlanRoutes } from './vxlan-routes.js';
 
 const all: readonly AnyModule[] = [
-  packages, packageSources, sysctl, firewall, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink, kvStore, swarm, note, vxlanRoutes,
+  packages, packageSources, sysctl, firewall, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink, kvStore, swarm, note, vxlanRoutes, subnetLease,
 ];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((module) => [module.name, module]));

@@ -1,6 +1,7 @@
 // Every backend through the same life on sandbox hosts (test/e2e/lifecycle.ts): one row each.
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { claimScript } from '../../src/modules/subnet-lease.js';
 import { json, meshctl } from './cli.js';
 import { expectMatrixOk, lifecycle, type BackendSpec, type Lab, type RunJson } from './lifecycle.js';
 
@@ -107,6 +108,29 @@ const vxlanClean = {
 /** The store's host removes the store, its data and its packages too. */
 const storeHostPurge = { node1: 3 };
 
+/** Two hosts claim one subnet in etcd at the same moment: exactly one lease is given. */
+function leasesAreExclusive(lab: Lab): void {
+  it('keeps the leases in etcd in flannel\'s layout, and lets only one of two claims of one subnet at once win', async () => {
+    const store = /name: node1\n\s+address: .*\n\s+underlay_address: (\S+)/.exec(await readFile(lab.inventory, 'utf8'))?.[1];
+    const endpoints = `http://${store ?? 'missing'}:2379`;
+    const keys = await lab.onHosts(`ETCDCTL_API=3 etcdctl --endpoints=${endpoints} get --prefix --keys-only /coreos.com/network/`, 'node1');
+    expect(keys.hosts.node1?.stdout.split('\n').filter((line) => line !== '').sort()).toEqual([
+      '/coreos.com/network/config',
+      '/coreos.com/network/subnets/10.240.0.0-24',
+      '/coreos.com/network/subnets/10.240.1.0-24',
+      '/coreos.com/network/subnets/10.240.2.0-24',
+    ]);
+    const contested = '10.240.200.0/24';
+    const claim = `${claimScript(endpoints, contested, '{"PublicIP":"claimant"}')}`;
+    const both = await lab.onHosts(claim, 'node2,node3');
+    const winners = ['node2', 'node3'].filter((host) => both.hosts[host]?.code === 0);
+    expect(winners, JSON.stringify(both.hosts)).toHaveLength(1);
+    const loser = winners[0] === 'node2' ? 'node3' : 'node2';
+    expect(both.hosts[loser]?.stderr).toContain(`the subnet ${contested} was leased to another host meanwhile`);
+    await lab.onHosts(`ETCDCTL_API=3 etcdctl --endpoints=${endpoints} del /coreos.com/network/subnets/10.240.200.0-24`, 'node1');
+  });
+}
+
 const specs: BackendSpec[] = [
   { title: 'ovs-gre mesh', backend: 'ovs-gre', runLock: true, drift: 'ip link set veth-mesh nomaster', clean: ovsClean },
   { title: 'ovs-vxlan mesh', backend: 'ovs-vxlan', whileUp: slicesStayPut, drift: 'ip route del 10.240.0.0/16 dev docker0', clean: ovsClean },
@@ -114,6 +138,16 @@ const specs: BackendSpec[] = [
   { title: 'l2, untagged', backend: 'l2', gateway: true, drift: 'ip link set dev eth1 nomaster', clean: l2Clean, whileUp: joinFailsSafely },
   { title: 'l2 with VLAN 100', backend: 'l2', sets: ['mesh.l2.vlan=100'], gateway: true, drift: 'ip link set dev veth-l2 nomaster', clean: l2Clean },
   { title: 'vxlan (flannel-style)', backend: 'vxlan', drift: 'ip route flush proto 109', clean: vxlanClean },
+  {
+    title: 'vxlan with etcd leases',
+    backend: 'vxlan',
+    sets: ['kv.type=etcd'],
+    whileUp: leasesAreExclusive,
+    drift: 'ip route flush proto 109',
+    clean: vxlanClean,
+    purgeChanges: storeHostPurge,
+    purged: storeGone('etcd'),
+  },
   { title: 'vxlan host-gw', backend: 'vxlan', sets: ['mesh.vxlan.mode=host-gw'], drift: 'ip route flush proto 109', clean: vxlanClean },
   {
     title: 'overlay on etcd',

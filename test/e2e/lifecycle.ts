@@ -119,7 +119,7 @@ export function lifecycle(spec: BackendSpec): void {
       for (const host of hosts) expect(body.hosts[host]).toMatchObject({ failed: 0, unreachable: false });
       // A full spec brought node1 and node2 up already, with node3 unreachable: now node3 joins.
       const joining = spec.short ? 'node1' : 'node3';
-      expect(body.hosts[joining]!.changed).toBeGreaterThan(3);
+      expect(body.hosts[joining]!.changed).toBeGreaterThan(2);
     });
 
     it('proves every ordered pair: ICMP, TCP and full-MTU probes', async () => {

@@ -126,7 +126,7 @@ describe('vxlan', () => {
     const plan = planInventory(inventory);
     const backend = backends.find((b) => b.name === 'vxlan');
     const vars = backend?.hostVars?.(inventory.mesh as never, { name: 'a', underlay_address: '192.0.2.11' }, plan);
-    expect(vars).toEqual({ vxlan_peers: [{ name: 'b', underlay_address: '192.0.2.12', subnet: plan.hosts.get('b')?.slice }] });
+    expect(vars).toEqual({ vxlan_peers: [{ name: 'b', underlay_address: '192.0.2.12', subnet: plan.hosts.get('b')?.slice }], vtep_mac: '0e:6d:c0:00:02:0b' });
     expect(plan.hosts.get('b')?.slice).toBe('10.5.1.0/24');
   });
 });

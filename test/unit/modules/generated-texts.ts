@@ -16,6 +16,7 @@ import { KEY_DOWNLOAD_SCRIPT } from '../../../src/modules/package-sources.js';
 import { vxlanScript, vxlanUnit } from '../../../src/modules/vxlan-routes-script.js';
 import { wantedState } from '../../../src/modules/vxlan-routes-state.js';
 import { vxlanRoutes, vxlanSettingsOf } from '../../../src/modules/vxlan-routes.js';
+import { claimScript, leaseValue, subnetLease } from '../../../src/modules/subnet-lease.js';
 import { shellJoin, shellQuote } from '../../../src/transport/quote.js';
 
 type Generator = (params: unknown) => string;
@@ -35,6 +36,12 @@ const generators: Record<string, Record<string, Generator>> = {
   },
   package_sources: {
     key_download_script: () => KEY_DOWNLOAD_SCRIPT,
+  },
+  subnet_lease: {
+    claim_script: (params) => {
+      const p = subnetLease.params.parse(params);
+      return claimScript(p.endpoints, p.subnet, JSON.stringify(leaseValue(p)));
+    },
   },
   vxlan_routes: {
     vxlan_script: (params) => vxlanScript(wantedState(vxlanSettingsOf(vxlanRoutes.params.parse(params)))),

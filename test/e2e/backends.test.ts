@@ -1,6 +1,8 @@
 // Every backend through the same life on sandbox hosts (test/e2e/lifecycle.ts): one row each.
-import { readFile, writeFile } from 'node:fs/promises';
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimScript } from '../../src/modules/subnet-lease.js';
 import { json, meshctl } from './cli.js';
 import { expectMatrixOk, lifecycle, type BackendSpec, type Lab, type RunJson } from './lifecycle.js';
@@ -131,6 +133,21 @@ function leasesAreExclusive(lab: Lab): void {
   });
 }
 
+/** store: auto on engines without cluster-store: swarm, and the recap says why. */
+function autoChoosesSwarm(lab: Lab): void {
+  it('chose swarm from the engines it found, and says so in the recap', async () => {
+    const body = json<RunJson & { hosts: Record<string, { notes?: { task: string; note: string }[] }> }>(await meshctl(['up', lab.inventory, '--json']));
+    for (const host of lab.hosts) {
+      expect(body.hosts[host]?.notes?.[0]?.note, host).toMatch(/^store: auto chose swarm: .*Docker 2[6-9]\.\S+\) cannot use a etcd cluster store$/);
+    }
+    const swarm = await lab.onHosts("docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'");
+    expect(lab.hosts.map((host) => swarm.hosts[host]?.stdout.trim())).toEqual(['active true', 'active false', 'active false']);
+    const text = await meshctl(['up', lab.inventory]);
+    expect(text.stdout).toMatch(/NOTES \*+\nall hosts: Overlay mode: store: auto chose swarm/);
+    expect(text.stdout).not.toMatch(/SWMTKN/);
+  });
+}
+
 const specs: BackendSpec[] = [
   { title: 'ovs-gre mesh', backend: 'ovs-gre', runLock: true, drift: 'ip link set veth-mesh nomaster', clean: ovsClean },
   { title: 'ovs-vxlan mesh', backend: 'ovs-vxlan', whileUp: slicesStayPut, drift: 'ip route del 10.240.0.0/16 dev docker0', clean: ovsClean },
@@ -157,9 +174,72 @@ const specs: BackendSpec[] = [
     purgeChanges: storeHostPurge,
     purged: storeGone('etcd'),
   },
+  {
+    title: 'overlay on Consul (Debian 11 engine and Consul, pinned)',
+    backend: 'overlay',
+    sets: ['mesh.overlay.store=consul'],
+    core: true,
+    clean: overlayClean,
+    purgeChanges: storeHostPurge,
+    purged: storeGone('consul'),
+  },
+  {
+    title: 'overlay on ZooKeeper',
+    backend: 'overlay',
+    sets: ['mesh.overlay.store=zookeeper'],
+    core: true,
+    clean: overlayClean,
+    purgeChanges: storeHostPurge,
+    purged: storeGone('zookeeper'),
+  },
+  {
+    title: 'overlay, store: auto, on Debian 13 engines (swarm)',
+    backend: 'overlay',
+    suite: 'trixie',
+    sets: ['mesh.overlay.store=auto', 'kv.type=etcd'],
+    core: true,
+    whileUp: autoChoosesSwarm,
+    clean: overlayClean,
+    purgeChanges: storeHostPurge,
+    purged: storeGone('etcd'),
+  },
 ];
 
 const only = process.env.MESHCTL_E2E_BACKENDS?.split(',');
 describe.each(specs.filter((spec) => only === undefined || only.includes(spec.backend)).map((s) => [s.title, s] as const))('%s', (_title, spec) => {
   lifecycle(spec);
+});
+
+// The engine check, on its own sandbox: Consul asked of Debian 12's engine, which lacks it.
+describe.runIf(only === undefined || only.includes('overlay'))('overlay: an engine that cannot use the store', () => {
+  let inventory = '';
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'meshctl-e2e-engine-'));
+    inventory = path.join(dir, 'inventory.yaml');
+    const up = await meshctl(['sandbox', 'up', '--hosts', '2', '--backend', 'overlay', '--inventory', inventory, '--set', 'mesh.overlay.store=consul']);
+    expect(up.code, up.stderr).toBe(0);
+    // Consul from Debian 11 as before, but the engine left to Debian 12's own docker.io.
+    const text = await readFile(inventory, 'utf8');
+    await writeFile(inventory, text.replace(/\n\s+- docker\.io(?=\n)/, ''));
+  });
+  afterAll(async () => {
+    if (inventory !== '') await meshctl(['sandbox', 'down', '--inventory', inventory]);
+    if (dir !== '') await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stops before any daemon is touched, naming each host, its engine and the ways out', async () => {
+    expect(await readFile(inventory, 'utf8')).not.toMatch(/docker\.io/);
+    const result = await meshctl(['up', inventory, '--json']);
+    expect(result.code, result.stdout + result.stderr).toBe(1);
+    const body = json<RunJson>(result);
+    for (const host of ['node1', 'node2']) {
+      expect(body.hosts[host]?.task, host).toBe('The Docker engine can use the store');
+      expect(body.hosts[host]?.reason, host).toMatch(/Docker 20\.10\.24\S* cannot use a consul cluster store: this build has only etcd and zookeeper\. Ways out: .*swarm/);
+    }
+    const daemons = json<{ hosts: Record<string, { stdout: string }> }>(
+      await meshctl(['exec', '-i', inventory, '--become', '--json', '--', 'test -e /etc/docker/daemon.json && echo touched || echo untouched']),
+    );
+    for (const host of ['node1', 'node2']) expect(daemons.hosts[host]?.stdout.trim(), host).toBe('untouched');
+  });
 });

@@ -158,11 +158,12 @@ const specs: BackendSpec[] = [
   {
     title: 'vxlan with etcd leases',
     backend: 'vxlan',
-    sets: ['kv.type=etcd'],
+    // Three store nodes: a quorum formed across hosts, each host's client pointed at all three.
+    sets: ['kv.type=etcd', 'kv.nodes=3'],
     whileUp: leasesAreExclusive,
     drift: 'ip route flush proto 109',
     clean: vxlanClean,
-    purgeChanges: storeHostPurge,
+    purgeChanges: { node1: 3, node2: 3, node3: 3 },
     purged: storeGone('etcd'),
   },
   { title: 'vxlan host-gw', backend: 'vxlan', sets: ['mesh.vxlan.mode=host-gw'], drift: 'ip route flush proto 109', clean: vxlanClean },

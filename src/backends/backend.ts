@@ -122,6 +122,8 @@ export interface Backend<S extends MeshSchema = MeshSchema> {
    * itself by default; the whole network where Docker hands out addresses across hosts (overlay).
    */
   containerRange?(mesh: MeshOf<S>, slice: string): string;
+  /** Docker names the hosts by hostname (swarm nodes, a cluster store's): two hosts sharing one stop `up`, with no --force. */
+  uniqueHostnames?: boolean;
   /** The Docker network `verify` starts its probes on, when the mesh is one (an overlay); default: Docker's bridge. */
   probeNetwork?(mesh: MeshOf<S>): string | undefined;
   /** An address outside the mesh that every host's containers must reach (`verify` pings it). */

@@ -70,6 +70,7 @@ export const overlay = defineBackend({
   playbook: 'overlay.yaml',
   docs: 'docs/backends/overlay.md',
   probeNetwork: (mesh) => mesh.overlay.network,
+  uniqueHostnames: true,
   containerRange: (mesh) => mesh.overlay.subnet ?? mesh.pool,
   sandbox: ({ suite, mirror }) => ({
     mesh: {

@@ -29,6 +29,8 @@ export interface PreflightMesh {
   underlayBridge: string | undefined;
   /** A network the pool lies inside by design (l2's physical subnet). */
   poolParent: string | undefined;
+  /** Docker itself names the hosts by hostname (overlay: swarm nodes, cluster store): a shared one cannot be skipped. */
+  uniqueHostnames?: boolean;
 }
 
 export interface PreflightHost {
@@ -52,7 +54,7 @@ export function preflightFindings(mesh: PreflightMesh, hosts: readonly Preflight
   const findings = [
     ...unread,
     ...duplicates(read, 'machine-id', (facts) => facts.machineId),
-    ...duplicates(read, 'hostname', (facts) => facts.hostname),
+    ...duplicates(read, 'hostname', (facts) => facts.hostname, mesh.uniqueHostnames === true),
     ...read.flatMap((host) => [...routeOverlaps(mesh, host, host.facts.routes), ...underlayFindings(mesh, host, host.facts)]),
   ];
   const order = new Map(hosts.map((host, i) => [host.name, i]));
@@ -64,7 +66,12 @@ export function stoppingFindings(findings: readonly Finding[], force: boolean): 
   return findings.filter((finding) => !(force && finding.forcible));
 }
 
-function duplicates(hosts: readonly { name: string; facts: PreflightFacts }[], check: 'machine-id' | 'hostname', valueOf: (facts: PreflightFacts) => string | undefined): Finding[] {
+function duplicates(
+  hosts: readonly { name: string; facts: PreflightFacts }[],
+  check: 'machine-id' | 'hostname',
+  valueOf: (facts: PreflightFacts) => string | undefined,
+  required = false,
+): Finding[] {
   const byValue = new Map<string, string[]>();
   for (const host of hosts) {
     const value = valueOf(host.facts);
@@ -86,9 +93,9 @@ function duplicates(hosts: readonly { name: string; facts: PreflightFacts }[], c
         : {
             host: name,
             check,
-            message: `hostname '${value}' is also ${others}'s`,
+            message: `hostname '${value}' is also ${others}'s${required ? ': Docker names the hosts of an overlay by hostname' : ''}`,
             fix: `give each host its own name: hostnamectl set-hostname ${name}`,
-            forcible: true,
+            forcible: !required,
           };
     });
   });

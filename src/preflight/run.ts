@@ -53,6 +53,7 @@ export function preflightMesh(inventory: Inventory, plan: MeshPlan): PreflightMe
     // The registry sees each backend through the common shape; its own fields are there.
     underlayBridge: backend.underlayBridge?.(mesh as never),
     poolParent: backend.poolParent?.(mesh as never),
+    uniqueHostnames: backend.uniqueHostnames === true,
   };
 }
 

@@ -51,6 +51,16 @@ describe('preflightFindings', () => {
     expect(first?.message).toContain("also node2's");
   });
 
+  it('makes a shared hostname unskippable where Docker names the hosts by it (overlay)', () => {
+    const hosts = [host(1), host(2, healthy(2, { hostname: 'node1' }))];
+    const overlay = { ...gre, backend: 'overlay', uniqueHostnames: true };
+    expect(checksOf(overlay, hosts)).toEqual([
+      ['node1', 'hostname', false],
+      ['node2', 'hostname', false],
+    ]);
+    expect(preflightFindings(overlay, hosts)[0]?.message).toBe("hostname 'node1' is also node2's: Docker names the hosts of an overlay by hostname");
+  });
+
   it('does not compare machine-ids a host does not have', () => {
     expect(preflightFindings(gre, [host(1, healthy(1, { machineId: undefined })), host(2, healthy(2, { machineId: undefined }))])).toEqual([]);
   });

@@ -40,7 +40,7 @@ export function prepareTasks(
   const plays = playbook.plays[action].map((play) => {
     const byHost = new Map<string, PreparedTask[]>();
     for (const host of selectHosts(inventory.hosts, play.hosts)) {
-      byHost.set(host.name, prepareHost(play.tasks, host.name, varsOf.get(host.name) ?? {}, problems, registered === undefined));
+      byHost.set(host.name, prepareHost(play.tasks, host.name, varsOf.get(host.name) ?? {}, problems, registered ?? new Map()));
     }
     return { name: play.name, anyErrorsFatal: play.anyErrorsFatal, tasks: byHost };
   });
@@ -56,10 +56,11 @@ export function selectHosts(hosts: readonly Host[], selector: HostSelector): Hos
 }
 
 /**
- * Before the run (`beforeRun`), nothing is registered yet: a task that uses `registered.…` is left
- * for the run to prepare once the play that registers it is done (runPlays asks again).
+ * A task that uses `registered.NAME…` before any play registered NAME (before the run, or in a
+ * play prepared before the one that registers it) is left for later: runPlays prepares the plays
+ * again once NAME is registered. A key that NAME's outputs lack is a mistake like any other.
  */
-function prepareHost(tasks: readonly Task[], hostName: string, vars: Vars, problems: InputProblem[], beforeRun: boolean): PreparedTask[] {
+function prepareHost(tasks: readonly Task[], hostName: string, vars: Vars, problems: InputProblem[], registered: Registered): PreparedTask[] {
   const prepared: PreparedTask[] = [];
   for (const task of tasks) {
     const problem = (message: string): void => {
@@ -72,7 +73,8 @@ function prepareHost(tasks: readonly Task[], hostName: string, vars: Vars, probl
       if (params.success) prepared.push({ name: task.name, module: task.module, params: params.data, ...(task.register === undefined ? {} : { register: task.register }) });
       else problem(params.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; '));
     } catch (error) {
-      if (error instanceof TemplateError && beforeRun && error.message.includes("variable 'registered.")) continue;
+      const pending = error instanceof TemplateError ? /variable 'registered\.([A-Za-z_]\w*)/.exec(error.message)?.[1] : undefined;
+      if (pending !== undefined && !registered.has(pending)) continue;
       if (error instanceof TemplateError) problem(error.message);
       else throw error;
     }

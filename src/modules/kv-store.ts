@@ -190,7 +190,11 @@ function planAbsent(p: KvStoreParams, facts: KvStoreFacts): Plan {
   }
   steps.push(run(shellJoin(['rm', '-rf', '--', unitPath(p.type), config, dataDir(p.type)])));
   steps.push(run(`${shellJoin(['rmdir', KV_CONFIG_DIR])} 2>/dev/null || true`));
-  if (ours) steps.push(run('systemctl daemon-reload'));
+  if (ours) {
+    steps.push(run('systemctl daemon-reload'));
+    // A store stopped by `disable --now` may exit non-zero (Consul does): left 'failed' in systemd.
+    steps.push(run(`${shellJoin(['systemctl', 'reset-failed', unit])} >/dev/null 2>&1 || true`));
+  }
   return change(reasons.join('; '), steps);
 }
 

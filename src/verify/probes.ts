@@ -27,6 +27,9 @@ export interface Probe {
 export async function startProbe(conn: Connection, { bulk = false, network }: { bulk?: boolean; network?: string | undefined } = {}): Promise<Probe> {
   const name = probeContainer(conn.host);
   await conn.exec(['docker', 'rm', '-f', name]);
+  // A multi-host network may still hold the endpoint of an earlier probe of this name (the store
+  // learns of a removal late, or missed it while a daemon restarted): docker run would refuse.
+  if (network !== undefined) await conn.exec(['docker', 'network', 'disconnect', '--force', network, name]);
   const files = [`head -c ${BLOB_BYTES} /dev/zero > /www/blob`, ...(bulk ? [`head -c ${BULK_BYTES} /dev/zero > /www${BULK_PATH}`] : [])];
   const serve = ['mkdir -p /www', ...files, `exec httpd -f -p ${PROBE_PORT} -h /www`].join(' && ');
   const started = await conn.exec([

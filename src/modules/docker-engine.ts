@@ -67,10 +67,15 @@ export const dockerEngine = defineModule<DockerEngineParams, DockerEngineFacts>(
 /** Why this engine cannot use the store, or undefined when it can. */
 function whyNot(engine: EngineFacts, store: ClusterStore): string | undefined {
   const version = `Docker ${engine.version ?? '(none)'}`;
-  if (majorOf(engine.version ?? '0') >= 23) return `${version} has no cluster-store (removed in Docker 23), so it cannot use a ${store} store`;
+  const major = majorOf(engine.version ?? '0');
+  if (major >= 23) return `${version} has no cluster-store (removed in Docker 23), so it cannot use a ${store} store`;
   if (!engine.stores.includes(store)) {
     const built = engine.stores.length === 0 ? 'no cluster store' : `only ${engine.stores.join(' and ')}`;
     return `${version} cannot use a ${store} cluster store: this build has ${built}`;
+  }
+  // Built in, and broken: seen with Debian's 20.10.5 and 20.10.24 (docs/backends/overlay.md).
+  if (store === 'zookeeper' && major === 20) {
+    return `${version} has the zookeeper store but crashes with it: dockerd panics (a nil endpoint count in libnetwork's store watch) as soon as a container joins an overlay`;
   }
   return undefined;
 }
@@ -80,7 +85,7 @@ function wayOutFrom(store: ClusterStore, built: readonly string[]): string {
   return [
     'Ways out:',
     others.length > 0 ? `mesh.overlay.store: ${others.join(' or ')} (kv.type to match);` : '',
-    `an engine package that has ${store} (Debian 11's docker.io 20.10.5 has all three; package_sources can pin it);`,
+    store === 'zookeeper' ? '' : `an engine package that has ${store} (Debian 11's docker.io 20.10.5 has all three; package_sources can pin it);`,
     'or mesh.overlay.store: swarm (no external store).',
   ].filter(Boolean).join(' ');
 }

@@ -141,7 +141,10 @@ const consul: KvKind<'consul'> = {
   },
 };
 
+/** What zookeeper.jar needs beside it where the package's environment file does not say (3.8 needs no more). */
 const ZK_CLASSPATH = '/etc/zookeeper/conf:/usr/share/java/zookeeper.jar';
+/** The package's own settings: its CLASSPATH lists the jars of that release (3.4 needs slf4j, log4j, netty…). */
+const ZK_ENVIRONMENT = '/etc/zookeeper/conf/environment';
 const ZK_CLI = '/usr/share/zookeeper/bin/zkCli.sh';
 
 const zookeeper: KvKind<'zookeeper'> = {
@@ -170,7 +173,9 @@ const zookeeper: KvKind<'zookeeper'> = {
   myid: (s) => ({ path: `${dataDir('zookeeper')}/myid`, mode: 0o644, content: `${s.nodes.findIndex((n) => n.name === s.name) + 1}\n` }),
   // CONSOLE: the log goes to the journal, where a failed start is explained.
   service: [
-    `ExecStart=/usr/bin/java -cp ${ZK_CLASSPATH} -Dzookeeper.log.dir=/var/log/zookeeper -Dzookeeper.root.logger=INFO,CONSOLE ` +
+    `Environment=CLASSPATH=${ZK_CLASSPATH}`,
+    `EnvironmentFile=-${ZK_ENVIRONMENT}`,
+    `ExecStart=/usr/bin/java -cp \${CLASSPATH} -Dzookeeper.log.dir=/var/log/zookeeper -Dzookeeper.root.logger=INFO,CONSOLE ` +
       `org.apache.zookeeper.server.quorum.QuorumPeerMain ${KV_CONFIG_DIR}/zoo.cfg`,
     'SuccessExitStatus=143',
   ],

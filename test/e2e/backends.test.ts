@@ -185,15 +185,6 @@ const specs: BackendSpec[] = [
     purged: storeGone('consul'),
   },
   {
-    title: 'overlay on ZooKeeper',
-    backend: 'overlay',
-    sets: ['mesh.overlay.store=zookeeper'],
-    core: true,
-    clean: overlayClean,
-    purgeChanges: storeHostPurge,
-    purged: storeGone('zookeeper'),
-  },
-  {
     title: 'overlay, store: auto, on Debian 13 engines (swarm)',
     backend: 'overlay',
     suite: 'trixie',
@@ -211,18 +202,43 @@ describe.each(specs.filter((spec) => only === undefined || only.includes(spec.ba
   lifecycle(spec);
 });
 
-// The engine check, on its own sandbox: Consul asked of Debian 12's engine, which lacks it.
-describe.runIf(only === undefined || only.includes('overlay'))('overlay: an engine that cannot use the store', () => {
+// The engine check, each case on its own sandbox: a store the engines cannot use stops `up`
+// before any daemon is touched, with every host named and the ways out.
+const refusals = [
+  {
+    title: 'Consul asked of Debian 12\'s engine, which lacks it',
+    hosts: 2,
+    sets: ['mesh.overlay.store=consul'],
+    // Consul from Debian 11 as the sandbox writes it, but the engine left to Debian 12's docker.io.
+    edit: (text: string) => text.replace(/\n\s+- docker\.io(?=\n)/, ''),
+    reason: /Docker 20\.10\.24\S* cannot use a consul cluster store: this build has only etcd and zookeeper\. Ways out: .*swarm/,
+    store: undefined,
+  },
+  {
+    title: 'ZooKeeper, a quorum of three, under an engine that crashes with it',
+    hosts: 3,
+    sets: ['mesh.overlay.store=zookeeper', 'kv.nodes=3'],
+    edit: (text: string) => text,
+    reason: /Docker 20\.10\.24\S* has the zookeeper store but crashes with it: .*Ways out: mesh\.overlay\.store: etcd/,
+    // The store itself ran: one leader, the others following.
+    store: {
+      command: `bash -c 'a=$(ip -4 -o addr show dev eth1 | awk "{print \\$4}" | cut -d/ -f1); exec 3<>/dev/tcp/$a/2181; echo srvr >&3; cat <&3' | grep Mode`,
+      modes: /^Mode: (leader|follower)$/,
+    },
+  },
+];
+
+describe.runIf(only === undefined || only.includes('overlay')).each(refusals)('overlay, the engine check: $title', (refusal) => {
   let inventory = '';
   let dir = '';
+  const names = Array.from({ length: refusal.hosts }, (_, i) => `node${i + 1}`);
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'meshctl-e2e-engine-'));
     inventory = path.join(dir, 'inventory.yaml');
-    const up = await meshctl(['sandbox', 'up', '--hosts', '2', '--backend', 'overlay', '--inventory', inventory, '--set', 'mesh.overlay.store=consul']);
+    const sets = refusal.sets.flatMap((set) => ['--set', set]);
+    const up = await meshctl(['sandbox', 'up', '--hosts', String(refusal.hosts), '--backend', 'overlay', '--inventory', inventory, ...sets]);
     expect(up.code, up.stderr).toBe(0);
-    // Consul from Debian 11 as before, but the engine left to Debian 12's own docker.io.
-    const text = await readFile(inventory, 'utf8');
-    await writeFile(inventory, text.replace(/\n\s+- docker\.io(?=\n)/, ''));
+    await writeFile(inventory, refusal.edit(await readFile(inventory, 'utf8')));
   });
   afterAll(async () => {
     if (inventory !== '') await meshctl(['sandbox', 'down', '--inventory', inventory]);
@@ -230,17 +246,19 @@ describe.runIf(only === undefined || only.includes('overlay'))('overlay: an engi
   });
 
   it('stops before any daemon is touched, naming each host, its engine and the ways out', async () => {
-    expect(await readFile(inventory, 'utf8')).not.toMatch(/docker\.io/);
     const result = await meshctl(['up', inventory, '--json']);
     expect(result.code, result.stdout + result.stderr).toBe(1);
     const body = json<RunJson>(result);
-    for (const host of ['node1', 'node2']) {
+    for (const host of names) {
       expect(body.hosts[host]?.task, host).toBe('The Docker engine can use the store');
-      expect(body.hosts[host]?.reason, host).toMatch(/Docker 20\.10\.24\S* cannot use a consul cluster store: this build has only etcd and zookeeper\. Ways out: .*swarm/);
+      expect(body.hosts[host]?.reason, host).toMatch(refusal.reason);
     }
-    const daemons = json<{ hosts: Record<string, { stdout: string }> }>(
-      await meshctl(['exec', '-i', inventory, '--become', '--json', '--', 'test -e /etc/docker/daemon.json && echo touched || echo untouched']),
-    );
-    for (const host of ['node1', 'node2']) expect(daemons.hosts[host]?.stdout.trim(), host).toBe('untouched');
+    const exec = async (command: string) => json<{ hosts: Record<string, { stdout: string }> }>(await meshctl(['exec', '-i', inventory, '--become', '--json', '--', command]));
+    const daemons = await exec('test -e /etc/docker/daemon.json && echo touched || echo untouched');
+    for (const host of names) expect(daemons.hosts[host]?.stdout.trim(), host).toBe('untouched');
+    if (refusal.store !== undefined) {
+      const modes = await exec(refusal.store.command);
+      for (const host of names) expect(modes.hosts[host]?.stdout.trim(), host).toMatch(refusal.store.modes);
+    }
   });
 });

@@ -24,7 +24,8 @@ const EXCLUSIVE: readonly (readonly [string, string])[] = [['bip', 'bridge']];
 export function conflictWithOwn(key: string, own: Readonly<JsonObject>): string | undefined {
   const ownKeys = Object.keys(own);
   if (ownKeys.includes(key)) {
-    return `the playbook sets ${key} itself (to ${JSON.stringify(own[key])}): remove it from docker.daemon`;
+    // No value: it differs per host (each host's bip), and the problem is one, at the user's key.
+    return `the playbook sets ${key} itself: remove it from docker.daemon`;
   }
   const exclusive = EXCLUSIVE.find((pair) => pair.includes(key));
   const other = exclusive?.find((k) => k !== key);

@@ -53,10 +53,10 @@ export class HostTasks {
     const before = this.parse(task, await this.factsOf(index));
     const first = this.plan(task, before);
     if (!first.changed) {
-      return { task: task.name, status: 'ok', reason: this.redact(first.reason), ...(first.notice === true ? { notice: true } : {}), ...this.outputs(task, before) };
+      return { task: task.name, status: 'ok', reason: this.redact(first.reason), ...noticeOf(first), ...this.outputs(task, before) };
     }
     if (this.check) {
-      return { task: task.name, status: 'changed', reason: this.redact(`would change: ${first.reason}`), steps: this.shown(first.steps), ...this.outputs(task, before) };
+      return { task: task.name, status: 'changed', reason: this.redact(`would change: ${first.reason}`), steps: this.shown(first.steps), ...noticeOf(first), ...this.outputs(task, before) };
     }
     await runSteps(this.conn, task.name, first.steps);
     this.read = await this.readFrom(index);
@@ -65,7 +65,7 @@ export class HostTasks {
     if (after.changed) {
       throw new TaskError(this.conn.host, task.name, `applied, but the host still differs: ${after.reason}`);
     }
-    return { task: task.name, status: 'changed', reason: this.redact(first.reason), steps: this.shown(first.steps), ...this.outputs(task, facts) };
+    return { task: task.name, status: 'changed', reason: this.redact(first.reason), steps: this.shown(first.steps), ...noticeOf(first), ...this.outputs(task, facts) };
   }
 
   private outputs(task: PreparedTask, facts: Record<string, unknown>): { outputs?: Record<string, unknown>; register?: string } {
@@ -131,6 +131,10 @@ export class HostTasks {
       throw error;
     }
   }
+}
+
+function noticeOf(plan: Plan): { notice?: true } {
+  return plan.notice === true ? { notice: true } : {};
 }
 
 /** Steps as shown: each script and file content through `redact`. */

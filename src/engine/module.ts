@@ -26,7 +26,7 @@ export type Step =
 
 export type Plan =
   | { changed: false; reason: string; notice?: boolean }
-  | { changed: true; reason: string; steps: Step[] };
+  | { changed: true; reason: string; steps: Step[]; notice?: boolean };
 
 export interface Module<Params, Facts> {
   /** The name playbooks use, e.g. `ovs_bridge`. */
@@ -77,7 +77,9 @@ export function refuse(reason: string): never {
 export const ok = (reason: string): Plan => ({ changed: false, reason });
 /** Nothing to change, and something the operator should read in the recap (a choice made, state kept). */
 export const notice = (reason: string): Plan => ({ changed: false, reason, notice: true });
-export const change = (reason: string, steps: Step[]): Plan => ({ changed: true, reason, steps });
+/** With `notice`, the reason also goes to the recap's NOTES (what the change leaves behind: images in an old data-root). */
+export const change = (reason: string, steps: Step[], options: { notice?: boolean } = {}): Plan =>
+  options.notice === true ? { changed: true, reason, steps, notice: true } : { changed: true, reason, steps };
 export const run = (script: string): Step => ({ kind: 'run', script });
 export const put = (path: string, content: string, mode = 0o644, before?: string | null): Step =>
   before === undefined ? { kind: 'put', path, content, mode } : { kind: 'put', path, content, mode, before };

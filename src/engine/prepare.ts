@@ -2,11 +2,11 @@
 // params validated. Pure and done for every host before any connection, so a bad value stops
 // the run with exit 2 and no host touched.
 import { InputError, type InputProblem } from '../errors.js';
-import type { Host, Inventory } from '../inventory/types.js';
+import type { Host, Inventory, SourceLocation } from '../inventory/types.js';
 import type { MeshPlan } from '../network/plan.js';
 import type { AnyModule } from './module.js';
 import type { HostSelector, Playbook, PlaybookAction, Task } from './playbook.js';
-import { evaluateCondition, render, TemplateError, type Vars } from './template.js';
+import { evaluateCondition, render, TemplateError, wholeVariable, type Vars } from './template.js';
 import { hostVars, type RunOptions } from './vars.js';
 
 export interface PreparedTask {
@@ -40,7 +40,7 @@ export function prepareTasks(
   const plays = playbook.plays[action].map((play) => {
     const byHost = new Map<string, PreparedTask[]>();
     for (const host of selectHosts(inventory.hosts, play.hosts)) {
-      byHost.set(host.name, prepareHost(play.tasks, host.name, varsOf.get(host.name) ?? {}, problems, registered ?? new Map()));
+      byHost.set(host.name, prepareHost(play.tasks, host, varsOf.get(host.name) ?? {}, problems, registered ?? new Map()));
     }
     return { name: play.name, anyErrorsFatal: play.anyErrorsFatal, tasks: byHost };
   });
@@ -60,8 +60,9 @@ export function selectHosts(hosts: readonly Host[], selector: HostSelector): Hos
  * play prepared before the one that registers it) is left for later: runPlays prepares the plays
  * again once NAME is registered. A key that NAME's outputs lack is a mistake like any other.
  */
-function prepareHost(tasks: readonly Task[], hostName: string, vars: Vars, problems: InputProblem[], registered: Registered): PreparedTask[] {
+function prepareHost(tasks: readonly Task[], host: Host, vars: Vars, problems: InputProblem[], registered: Registered): PreparedTask[] {
   const prepared: PreparedTask[] = [];
+  const hostName = host.name;
   for (const task of tasks) {
     const problem = (message: string): void => {
       problems.push({ ...task.source, message: `task '${task.name}' on ${hostName}: ${message}` });
@@ -71,7 +72,16 @@ function prepareHost(tasks: readonly Task[], hostName: string, vars: Vars, probl
       if (!task.when.every((condition) => evaluateCondition(condition, taskVars))) continue;
       const params = task.module.params.safeParse(render(task.params, taskVars));
       if (params.success) prepared.push({ name: task.name, module: task.module, params: params.data, ...(task.register === undefined ? {} : { register: task.register }) });
-      else problem(params.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; '));
+      else {
+        // A value the inventory gave is wrong with these params (a docker.daemon key the playbook
+        // sets itself): reported where the inventory says it, not at the playbook's task.
+        const inPlaybook = params.error.issues.filter((issue) => {
+          const source = inventorySource(host, task.params, issue.path);
+          if (source !== undefined) problems.push({ ...source, message: `${issue.message} (task '${task.name}', ${task.source.file}:${task.source.line})` });
+          return source === undefined;
+        });
+        if (inPlaybook.length > 0) problem(inPlaybook.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; '));
+      }
     } catch (error) {
       const pending = error instanceof TemplateError ? /variable 'registered\.([A-Za-z_]\w*)/.exec(error.message)?.[1] : undefined;
       if (pending !== undefined && !registered.has(pending)) continue;
@@ -80,6 +90,25 @@ function prepareHost(tasks: readonly Task[], hostName: string, vars: Vars, probl
     }
   }
   return prepared;
+}
+
+/**
+ * Where in the inventory the param at `path` was written, when the task takes it whole from a
+ * variable the inventory sets per key (`user_settings: "{{ docker.daemon }}"`, the issue at
+ * `user_settings.bip` → the host's nearest `docker.daemon.bip`).
+ */
+function inventorySource(host: Host, params: unknown, path: readonly PropertyKey[]): SourceLocation | undefined {
+  let value: unknown = params;
+  for (const [depth, part] of path.entries()) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[part];
+    const variable = typeof value === 'string' ? wholeVariable(value) : undefined;
+    if (variable === undefined) continue;
+    const [name, ...rest] = [...variable.split('.'), ...path.slice(depth + 1).map(String)];
+    if (name === 'docker' && rest[0] === 'daemon' && rest[1] !== undefined) return host.docker.daemonSources[rest[1]];
+    return undefined;
+  }
+  return undefined;
 }
 
 /** Playbook and import variables on top of the host's; each layer may use the values below it. */

@@ -20,6 +20,11 @@ export function lookup(vars: Vars, dottedPath: string): unknown {
   return value;
 }
 
+/** The variable a string is exactly one `{{ path }}` of (so it takes the value whole), if it is. */
+export function wholeVariable(text: string): string | undefined {
+  return WHOLE.exec(text)?.[1];
+}
+
 export function render(value: unknown, vars: Vars): unknown {
   if (typeof value === 'string') {
     const whole = WHOLE.exec(value);

@@ -1,7 +1,8 @@
 // The variables a playbook sees on one host: merged inventory vars, the host, and under `mesh`
 // the validated mesh section as written, this host's plan, and the backend's own values; `kv`
 // (the store and where its clients find it, `false` without a `kv:` section, so `when: kv` works)
-// and `package_sources` (the package_sources module's `sources`).
+// `package_sources` (the package_sources module's `sources`) and `docker` (the inventory's
+// `docker:` for this host: `daemon`, `insecure_tcp`).
 import type { Host, Inventory } from '../inventory/types.js';
 import { kvVars } from '../kv/endpoints.js';
 import type { MeshPlan } from '../network/plan.js';
@@ -47,6 +48,8 @@ export function hostVars(inventory: Inventory, plan: MeshPlan, host: Host, optio
     ),
     kv: inventory.kv === undefined ? false : kvVars(inventory.kv, host.name),
     package_sources: inventory.packageSources,
+    // The docker_daemon tasks' user_settings: merged with the backend's own keys on the host.
+    docker: { daemon: host.docker.daemon, insecure_tcp: host.docker.insecureTcp },
     purge: options.purge,
   };
 }

@@ -5,6 +5,7 @@ import { KV_DEFAULT_PORTS } from '../kv/endpoints.js';
 import { allocateSlices } from '../network/allocate.js';
 import { isIPv4, isIPv4Network, prefixOf, rangeContains, sliceCount } from '../network/ipv4.js';
 import { MIN_MESH_MTU } from '../network/mtu.js';
+import { checkDocker } from './docker.js';
 import type { RawInventory } from './schema.js';
 import { closest } from './suggest.js';
 
@@ -19,7 +20,7 @@ export function checkInventory(raw: RawInventory, backend: Backend): FieldProble
   const common = checkMesh(raw, mesh, backend);
   // A backend's own checks may rely on the common fields being sound (a valid pool, say).
   const own = common.length === 0 ? (backend.check?.({ mesh: raw.mesh as never, hosts: raw.hosts, kv: raw.kv === undefined ? undefined : { type: raw.kv.type } }) ?? []) : [];
-  return [...checkHosts(raw), ...common, ...own, ...checkKv(raw), ...checkPackageSources(raw)];
+  return [...checkHosts(raw), ...common, ...own, ...checkKv(raw), ...checkPackageSources(raw), ...checkDocker(raw, mesh.pool)];
 }
 
 /** The group whose hosts run the store; the `kv:` section declares it, `groups:` need not. */

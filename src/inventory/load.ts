@@ -10,12 +10,13 @@ import { KV_DEFAULT_PORTS, type KvStore } from '../kv/endpoints.js';
 import { armoredPublicKey } from '../packages/armor.js';
 import type { InventorySource, PackageSource } from '../packages/source.js';
 import { checkInventory, KV_GROUP } from './checks.js';
+import { resolveDocker } from './docker.js';
 import { hostLayers } from './layers.js';
 import { formatFieldPath, locate, type FieldPath } from './locate.js';
 import { checkReferences } from './references.js';
 import { schemaMessages, schemaProblems } from './schema-problems.js';
 import { inventorySchema, type RawHost, type RawInventory, type RawSsh } from './schema.js';
-import type { Host, Inventory, MeshSpec, SshSettings } from './types.js';
+import type { Host, Inventory, MeshSpec, SourceLocation, SshSettings } from './types.js';
 import { readYaml } from './yaml.js';
 
 /**
@@ -86,7 +87,11 @@ function readInventory(text: string, file: string): ReadInventory {
   if (problems.length > 0) throw new InputError(inFileOrder(problems));
   const sources = resolvePackageSources(parsed.data.package_sources ?? [], path.dirname(path.resolve(file)));
   if (sources.problems.length > 0) throw new InputError(inFileOrder(sources.problems.map((p) => problemAt(p.path, p.message))));
-  const inventory = { ...resolveInventory(parsed.data, file, backend), packageSources: sources.resolved };
+  const sourceOf = (fieldPath: FieldPath): SourceLocation => {
+    const { message: _, ...location } = problemAt(fieldPath, '');
+    return location;
+  };
+  const inventory = { ...resolveInventory(parsed.data, file, backend, sourceOf), packageSources: sources.resolved };
   return { inventory, raw: parsed.data, problemAt };
 }
 
@@ -127,9 +132,9 @@ function readKeyFile(file: string): { text: string } | { problem: string } {
 
 const DEFAULT_SSH = { user: 'root', port: 22, known_hosts: '~/.ssh/known_hosts', connect_timeout: 10, command_timeout: 900 };
 
-function resolveInventory(raw: RawInventory, file: string, backend: Backend): Omit<Inventory, 'packageSources'> {
+function resolveInventory(raw: RawInventory, file: string, backend: Backend, sourceOf: (fieldPath: FieldPath) => SourceLocation): Omit<Inventory, 'packageSources'> {
   const baseDir = path.dirname(path.resolve(file));
-  const hosts = raw.hosts.map((host, index) => resolveHost(raw, host, index, baseDir));
+  const hosts = raw.hosts.map((host, index) => resolveHost(raw, host, index, baseDir, sourceOf));
   const groups = Object.keys(raw.groups ?? {});
   const inventory = { file, hosts, groups, mesh: resolveMesh(raw, backend), backend };
   if (raw.kv === undefined) return inventory;
@@ -145,7 +150,7 @@ function definedPorts(ports: Record<string, number | undefined>): Record<string,
   return Object.fromEntries(Object.entries(ports).filter((entry): entry is [string, number] => entry[1] !== undefined));
 }
 
-function resolveHost(raw: RawInventory, host: RawHost, index: number, baseDir: string): Host {
+function resolveHost(raw: RawInventory, host: RawHost, index: number, baseDir: string, sourceOf: (fieldPath: FieldPath) => SourceLocation): Host {
   const layers = hostLayers(raw, index).map((layer) => layer.settings);
   const ssh: RawSsh = Object.assign({}, DEFAULT_SSH, ...layers.map((layer) => layer.ssh ?? {}));
   const vars: Record<string, unknown> = Object.assign({}, ...layers.map((layer) => layer.vars ?? {}));
@@ -159,6 +164,8 @@ function resolveHost(raw: RawInventory, host: RawHost, index: number, baseDir: s
     commandTimeoutMs: (ssh.command_timeout ?? DEFAULT_SSH.command_timeout) * 1000,
   };
   if (ssh.key !== undefined) settings.key = resolvePath(ssh.key, baseDir);
+  const docker = resolveDocker(raw, index);
+  const daemonSources = Object.fromEntries(Object.entries(docker.daemonSources).map(([key, fieldPath]) => [key, sourceOf(fieldPath)]));
   const resolved: Host = {
     name: host.name,
     address: host.address,
@@ -167,6 +174,7 @@ function resolveHost(raw: RawInventory, host: RawHost, index: number, baseDir: s
     become,
     groups: host.groups ?? [],
     vars,
+    docker: { daemon: docker.daemon, insecureTcp: docker.insecureTcp, daemonSources },
   };
   if (becomePasswordEnv !== undefined) resolved.becomePasswordEnv = becomePasswordEnv;
   if (host.mesh_index !== undefined) resolved.meshIndex = host.mesh_index;

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { backends, type MeshSchema } from '../backends/index.js';
 import { KV_TYPES } from '../kv/endpoints.js';
+import { dockerSchema } from './docker.js';
 import { inventorySourceSchema } from '../packages/source.js';
 
 const port = z.number().int().min(1).max(65535);
@@ -31,6 +32,7 @@ const becomeFields = {
 export const groupSchema = z.strictObject({
   ssh: sshSchema.optional(),
   vars: vars.optional(),
+  docker: dockerSchema.optional(),
   ...becomeFields,
 });
 
@@ -41,6 +43,7 @@ export const hostSchema = z.strictObject({
   groups: z.array(z.string().min(1)).optional().describe('groups (under groups:) whose settings the host takes, in order'),
   ssh: sshSchema.optional(),
   vars: vars.optional(),
+  docker: dockerSchema.optional(),
   mesh_index: z.number().int().min(0).optional().describe("this host's slice of the pool (default: its position in hosts)"),
   ...becomeFields,
 });
@@ -70,6 +73,7 @@ export const kvSchema = z.strictObject({
 export const inventorySchema = z.strictObject({
   vars: vars.optional(),
   ssh: sshSchema.optional(),
+  docker: dockerSchema.optional(),
   ...becomeFields,
   groups: z.record(z.string(), groupSchema).optional().describe('named settings that hosts take by listing the group'),
   hosts: z.array(hostSchema).min(1, 'at least one host is needed'),

@@ -1,6 +1,8 @@
 // The typed inventory: what the loader hands to the rest of meshctl after validation.
 import type { Backend, CommonMesh } from '../backends/index.js';
+import type { InputProblem } from '../errors.js';
 import type { KvStore } from '../kv/endpoints.js';
+import type { JsonObject } from '../modules/daemon-settings.js';
 import type { PackageSource } from '../packages/source.js';
 
 export interface SshSettings {
@@ -30,6 +32,20 @@ export interface Host {
   vars: Record<string, unknown>;
   /** Position of this host's slice in the pool; defaults to the host's order in the inventory. */
   meshIndex?: number;
+  docker: DockerSettings;
+}
+
+/** Where a value was written in the inventory, for problems found after loading (a playbook's conflict with it). */
+export type SourceLocation = Omit<InputProblem, 'message'>;
+
+/** `docker:`, merged for one host (inventory < groups < host; `daemon` per key). */
+export interface DockerSettings {
+  /** Keys for /etc/docker/daemon.json, next to the backend's own. */
+  daemon: JsonObject;
+  /** TCP listeners without TLS allowed (and warned about on every run). */
+  insecureTcp: boolean;
+  /** Where each `daemon` key was written (its nearest layer). */
+  daemonSources: Record<string, SourceLocation>;
 }
 
 /**

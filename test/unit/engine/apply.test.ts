@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { HostTasks, type TaskResult } from '../../../src/engine/apply.js';
-import { defineModule, FactParseError, ok, type FactQuery } from '../../../src/engine/module.js';
+import { change, defineModule, FactParseError, ok, run, type FactQuery } from '../../../src/engine/module.js';
 import type { PreparedTask } from '../../../src/engine/prepare.js';
 import { CommandTimeoutError, TaskError } from '../../../src/errors.js';
 import type { Connection } from '../../../src/transport/connection.js';
@@ -173,6 +173,21 @@ describe('HostTasks: changes', () => {
     const result = await applyOne(host, kvTask('mtu', { key: 'mtu', value: '1462' }));
     expect(result).toEqual({ task: 'mtu', status: 'ok', reason: 'mtu is 1462' });
     expect(host.changes).toEqual([]);
+  });
+
+  it("marks a change whose plan asks for it as a note, in a real run and in check mode", async () => {
+    const noted = defineModule<Record<string, never>, Record<string, unknown>>({
+      name: 'noted',
+      params: z.strictObject({}),
+      facts: () => ({ value: { command: 'kv get root', parse: (r) => r.stdout.trim() } }),
+      plan: (_p, facts) => (facts.value === '/srv' ? ok('root is /srv') : change('root moves to /srv: the old one stays', [run('kv set root /srv')], { notice: true })),
+    });
+    const task: PreparedTask = { name: 'root', module: noted, params: {} };
+    expect(await applyOne(new FakeHost('a', { root: '/var' }), task, true)).toMatchObject({ status: 'changed', notice: true });
+    const result = await applyOne(new FakeHost('a', { root: '/var' }), task);
+    expect(result).toMatchObject({ status: 'changed', reason: 'root moves to /srv: the old one stays', notice: true });
+    // Once the root is in place the task is ok again and says nothing to the recap.
+    expect(await applyOne(new FakeHost('a', { root: '/srv' }), task)).toEqual({ task: 'root', status: 'ok', reason: 'root is /srv' });
   });
 
   it('runs consecutive scripts as one set -e script, and a put between them splits the batch', async () => {

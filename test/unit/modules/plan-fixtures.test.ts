@@ -1,7 +1,8 @@
 // Every module's plan against fixture files, pyinfra-style: fixtures/<module>/<case>.yaml holds
 // `params` (as a playbook writes them), `facts` and what the plan must say: `steps` (exactly),
 // `noop` (a substring of the reason) or `error` (a substring of what is thrown, by the params
-// schema or, as a Refusal, by the plan). An optional `reason` checks the reason of a change.
+// schema or, as a Refusal, by the plan). An optional `reason` checks the reason of a change, an
+// optional `notice` whether the plan sends its reason to the recap's NOTES.
 //
 // Facts are not retyped from what a parser would make of a host's output:
 // - `fact: { from: facts/<module>/<case>.yaml }` is that fact fixture's output through the
@@ -49,6 +50,8 @@ const fixtureSchema = z
     noop: z.string().min(1).optional(),
     error: z.string().min(1).optional(),
     reason: z.string().min(1).optional(),
+    // Whether the reason goes to the recap's NOTES; unchecked when left out.
+    notice: z.boolean().optional(),
   })
   .refine((f) => [f.steps, f.noop, f.error].filter((x) => x !== undefined).length === 1, {
     message: 'give exactly one of steps, noop, error',
@@ -145,6 +148,7 @@ describeModuleFixtures(root, 'plan', (module, raw) => {
     return;
   }
   const plan = planOf(module, fixture.params, facts);
+  if (fixture.notice !== undefined) expect(plan.notice === true, `notice: ${plan.reason}`).toBe(fixture.notice);
   if (fixture.noop !== undefined) {
     expect(plan, 'expected no change').toMatchObject({ changed: false });
     expect(plan.reason).toContain(fixture.noop);

@@ -14,6 +14,7 @@ const host: Host = {
   become: true,
   groups: [],
   vars: {},
+  docker: { daemon: {}, insecureTcp: false, daemonSources: {} },
 };
 
 const answer = (code: number, stderr = ''): ExecResult => ({ stdout: '', stderr, code, signal: null });

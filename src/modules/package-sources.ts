@@ -58,7 +58,7 @@ export const packageSources = defineModule<PackageSourcesParams, PackageSourcesF
   name: 'package_sources',
   params,
   facts: () => ({
-    manager: packages.facts({ present: [], absent: [], update_cache: false }).manager,
+    manager: packages.facts({ present: [], optional: [], absent: [], update_cache: false }).manager,
     files: filesQuery(),
   }),
   plan(p, facts) {

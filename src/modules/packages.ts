@@ -1,5 +1,7 @@
 // packages: installs and removes OS packages with apt, dnf or yum, chosen from /etc/os-release.
 // params: present?: string[], absent?: string[], update_cache?: boolean (default true),
+//   optional?: string[] (apt: installed where the host's sources have them, e.g. docker-cli, which
+//   Debian 13 splits out of docker.io; skipped where no source knows the name),
 //   release?: string (apt: the release the present packages come from, e.g. bullseye; a name
 //   may also carry its own, `docker.io/bullseye`).
 //   - name: Install Open vSwitch and Docker
@@ -28,6 +30,7 @@ const fromRelease = z
 const params = z
   .strictObject({
     present: z.array(fromRelease).default([]),
+    optional: z.array(packageName).default([]),
     absent: z.array(packageName).default([]),
     update_cache: z.boolean().default(true),
     release: releaseName.optional(),
@@ -61,6 +64,8 @@ export interface PackagesFacts {
   installed: string[];
   /** Only for packages wanted from a release: the installed version and the versions each release offers. */
   releases: ReleaseVersions;
+  /** Those of the optional packages that the host's package lists know. */
+  known: string[];
 }
 
 export interface ReleaseVersions {
@@ -84,8 +89,9 @@ export const packages = defineModule<PackagesParams, PackagesFacts>({
         'if command -v dnf >/dev/null 2>&1; then echo MESHCTL_DNF=yes; else echo MESHCTL_DNF=no; fi',
       parse: parseManager,
     },
-    installed: installedQuery(unique([...wantedPackages(p).keys(), ...p.absent])),
+    installed: installedQuery(unique([...wantedPackages(p).keys(), ...p.optional, ...p.absent])),
     releases: releasesQuery([...wantedPackages(p)].filter(([, release]) => release !== undefined).map(([name]) => name)),
+    known: knownQuery(p.optional),
   }),
   plan(p, facts) {
     const installed = new Set(facts.installed);
@@ -103,7 +109,9 @@ export const packages = defineModule<PackagesParams, PackagesFacts>({
     );
     const missing = [...wanted.keys()].filter((name) => !installed.has(name) || otherRelease.has(name));
     const unwanted = unique(p.absent).filter((name) => installed.has(name));
-    if (missing.length === 0 && unwanted.length === 0) {
+    const optional = facts.manager === 'apt' ? unique(p.optional).filter((name) => !wanted.has(name)) : [];
+    const optionalMissing = optional.filter((name) => facts.known.includes(name) && !installed.has(name));
+    if (missing.length === 0 && unwanted.length === 0 && optionalMissing.length === 0) {
       const fromWhere = fromRelease.length === 0 ? '' : ` (${fromRelease.map(([name, release]) => `${name} from ${release}`).join(', ')})`;
       return ok(`${noopReason([...wanted.keys()], unique(p.absent))}${fromWhere}`);
     }
@@ -115,11 +123,19 @@ export const packages = defineModule<PackagesParams, PackagesFacts>({
       if (facts.manager === 'apt' && p.update_cache) steps.push(run(shellJoin([...APT, 'update'])));
       const targets = missing.map((name) => (wanted.get(name) === undefined ? name : `${name}/${wanted.get(name) ?? ''}`));
       steps.push(run(installCommand(facts.manager, targets, otherRelease.size > 0)));
+      // Known only once the lists are fresh: asked again after the update above.
+      for (const name of optional.filter((o) => !installed.has(o))) {
+        steps.push(run(`if ${shellJoin(['apt-cache', 'show', '--no-all-versions', name])} >/dev/null 2>&1; then ${installCommand('apt', [name], false)}; fi`));
+      }
+    } else if (optionalMissing.length > 0) {
+      steps.push(run(installCommand('apt', optionalMissing, false)));
     }
     const replaced = missing.filter((name) => otherRelease.has(name));
     const installs = missing.filter((name) => !otherRelease.has(name)).map((name) => (wanted.get(name) === undefined ? name : `${name} from ${wanted.get(name) ?? ''}`));
+    const optionalNow = missing.length > 0 ? optional.filter((o) => !installed.has(o)) : optionalMissing;
     const actions = [
       ...(installs.length > 0 ? [`install ${installs.join(', ')}`] : []),
+      ...(optionalNow.length > 0 ? [`install ${optionalNow.join(', ')} where the sources have ${optionalNow.length === 1 ? 'it' : 'them'}`] : []),
       ...replaced.map((name) => `replace ${name} ${facts.releases.installed[name] ?? ''} with ${wanted.get(name) ?? ''}'s`),
       ...(unwanted.length > 0 ? [`remove ${unwanted.join(', ')}`] : []),
     ];
@@ -180,6 +196,16 @@ function installedQuery(names: string[]): FactQuery<string[]> {
   return {
     command: `if command -v apt-get >/dev/null 2>&1; then echo ${DPKG}; ${dpkg}; else echo ${RPM}; ${rpm}; fi`,
     parse: (result) => parseInstalled(names, result),
+  };
+}
+
+/** The optional packages apt's lists know (dnf and yum hosts: none is asked). */
+function knownQuery(names: string[]): FactQuery<string[]> {
+  if (names.length === 0) return { command: 'true', parse: () => [] };
+  const loop = `for p in ${names.map((n) => shellJoin([n])).join(' ')}; do apt-cache show --no-all-versions "$p" >/dev/null 2>&1 && echo "$p"; done`;
+  return {
+    command: `if command -v apt-cache >/dev/null 2>&1; then ${loop}; fi; true`,
+    parse: (result) => result.stdout.split('\n').map((line) => line.trim()).filter((line) => names.includes(line)),
   };
 }
 

@@ -144,7 +144,19 @@ function autoChoosesSwarm(lab: Lab): void {
     expect(lab.hosts.map((host) => swarm.hosts[host]?.stdout.trim())).toEqual(['active true', 'active false', 'active false']);
     const text = await meshctl(['up', lab.inventory]);
     expect(text.stdout).toMatch(/NOTES \*+\nall hosts: Overlay mode: store: auto chose swarm/);
-    expect(text.stdout).not.toMatch(/SWMTKN/);
+  });
+
+  it('carries the join token to a worker that left, and never prints or logs it', async () => {
+    expect((await lab.onHosts('docker swarm leave', 'node3')).ok).toBe(true);
+    const log = path.join(lab.dir, 'rejoin.log');
+    const rejoin = await meshctl(['up', lab.inventory, '-v', '--diff', '--log', log]);
+    expect(rejoin.code, rejoin.stdout + rejoin.stderr).toBe(0);
+    expect(rejoin.stdout).toMatch(/node3[\s\S]*join the swarm of/);
+    const token = (await lab.onHosts('docker swarm join-token -q worker', 'node1')).hosts.node1?.stdout.trim() ?? '';
+    expect(token).toMatch(/^SWMTKN-/);
+    for (const text of [rejoin.stdout, rejoin.stderr, await readFile(log, 'utf8')]) expect(text).not.toContain(token);
+    const state = await lab.onHosts("docker info --format '{{.Swarm.LocalNodeState}}'", 'node3');
+    expect(state.hosts.node3?.stdout.trim()).toBe('active');
   });
 }
 

@@ -60,8 +60,13 @@ export async function readAnsibleInventory(file: string, text: string): Promise<
     throw new InputError(taken.map((key) => ({ ...settings.at([], key), message: `${key} come from the Ansible inventory ${file}: leave ${key}: out of the mesh settings` })));
   }
   const value = { ...settings.value, groups: converted.groups, hosts: converted.hosts };
-  const problemAt: ProblemAt = (fieldPath, message, keyOf): InputProblem => {
+  const names = converted.hosts.map((host) => String(host['name']));
+  const problemAt: ProblemAt = (fieldPath, text, keyOf): InputProblem => {
     const [section, index, ...rest] = keyOf === undefined ? fieldPath : [...fieldPath, keyOf];
+    // Messages speak of meshctl's fields; say what the operator writes here instead.
+    const message = text
+      .replace(/(?<!meshctl_)\b(underlay_address|mesh_index)\b/g, 'meshctl_$1')
+      .replace(/\bhosts\[(\d+)\](?! \()/g, (whole, i: string) => names[Number(i)] ?? whole);
     if (section === 'hosts' && typeof index === 'number') {
       const source = nearest(converted.hostSources[index], rest);
       if (source !== undefined) return { ...source.at, field: source.field, message };

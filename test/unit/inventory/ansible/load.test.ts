@@ -109,7 +109,7 @@ describe('an INI inventory', () => {
 
   it('names the second host of a duplicate address at its ansible_host', async () => {
     await fleet({ 'hosts.ini': INI.replace('ansible_host=10.0.0.21', 'ansible_host=10.0.0.12'), 'meshctl.yaml': MESH });
-    expect(await problemsOf('hosts.ini')).toEqual(["hosts.ini:7:18 db1 ansible_host: duplicate address '10.0.0.12' (also hosts[1])"]);
+    expect(await problemsOf('hosts.ini')).toEqual(["hosts.ini:7:18 db1 ansible_host: duplicate address '10.0.0.12' (also web2)"]);
   });
 
   it('reports a missing key file once, in the group_vars file that sets it', async () => {
@@ -133,6 +133,11 @@ describe('an INI inventory', () => {
   it('refuses hosts: in the mesh settings, which the Ansible inventory gives', async () => {
     await fleet({ 'hosts.ini': INI, 'meshctl.yaml': `${MESH}hosts: []\n` });
     expect(await problemsOf('hosts.ini')).toEqual(['meshctl.yaml:7:1 hosts: hosts come from the Ansible inventory ' + path.join(dir, 'hosts.ini') + ': leave hosts: out of the mesh settings']);
+  });
+
+  it('asks for meshctl_underlay_address when a host is reached by a name', async () => {
+    await fleet({ 'hosts.ini': INI.replace('web2 ansible_host=10.0.0.12', 'web2 ansible_host=web2.lan'), 'meshctl.yaml': MESH });
+    expect(await problemsOf('hosts.ini')).toEqual(['hosts.ini:4:1 web2: meshctl_underlay_address is required when address is a DNS name (tunnels are built to IPv4 addresses)']);
   });
 
   it('refuses become to another user than root', async () => {

@@ -47,6 +47,8 @@ export interface InventoryInput {
   file: string;
   value: unknown;
   problemAt: ProblemAt;
+  /** Found while reading it (an Ansible variable refused), reported with the validator's. */
+  problems?: readonly InputProblem[];
 }
 
 function yamlSource(text: string, file: string): InventoryInput {
@@ -90,15 +92,16 @@ interface ValidInventory {
   problemAt: ProblemAt;
 }
 
-function validateInventory({ file, value, problemAt }: InventoryInput): ValidInventory {
+function validateInventory({ file, value, problemAt, problems: early = [] }: InventoryInput): ValidInventory {
   if (value === null || value === undefined) {
     throw new InputError([problemAt([], 'the inventory is empty: it needs at least hosts: and mesh:')]);
   }
 
   const parsed = inventorySchema.safeParse(value, { reportInput: true, error: schemaMessages });
   if (!parsed.success) {
-    throw new InputError(inFileOrder(schemaProblems(parsed.error.issues, problemAt, inventorySchema, value)));
+    throw new InputError(inFileOrder([...early, ...schemaProblems(parsed.error.issues, problemAt, inventorySchema, value)]));
   }
+  if (early.length > 0) throw new InputError(inFileOrder(early));
   const backend = findBackend(parsed.data.mesh.backend as string);
   // The schema only lets known backends through.
   if (backend === undefined) throw new Error(`no backend ${String(parsed.data.mesh.backend)}`);

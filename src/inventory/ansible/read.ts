@@ -53,7 +53,6 @@ export async function readAnsibleInventory(file: string, text: string): Promise<
   const [groupVars, hostVars] = await Promise.all([readVarsDir(path.join(dir, 'group_vars')), readVarsDir(path.join(dir, 'host_vars'))]);
   const settings = await readSettings(file, dir, groupVars.get('all') ?? []);
   const converted = convertHosts(inventory, groupVars, hostVars);
-  if (converted.problems.length > 0) throw new InputError(converted.problems);
 
   const taken = ['hosts', 'groups'].filter((key) => key in settings.value);
   if (taken.length > 0) {
@@ -78,7 +77,7 @@ export async function readAnsibleInventory(file: string, text: string): Promise<
     }
     return { ...settings.at(fieldPath, keyOf), message };
   };
-  return { file, value, problemAt };
+  return { file, value, problemAt, problems: converted.problems };
 }
 
 function isYamlText(file: string, text: string): boolean {

@@ -102,6 +102,20 @@ describe('an INI inventory', () => {
     expect(problems.join('\n')).not.toContain('hunter2');
   });
 
+  it('takes the sudo password variable from a host line, and reports refusals with the other problems', async () => {
+    await fleet({
+      'hosts.ini': INI.replace('zone=b', `zone=b ansible_become_password="{{ lookup('env', 'WEB2_SUDO') }}"`),
+      'meshctl.yaml': MESH,
+    });
+    const inventory = await loadInventory(path.join(dir, 'hosts.ini'), { ...process.env, WEB2_SUDO: 'x' });
+    expect(inventory.hosts.map((host) => host.becomePasswordEnv)).toEqual([undefined, 'WEB2_SUDO', undefined]);
+    await fleet({ 'hosts.ini': INI.replace('zone=b', 'zone=b ansible_become_password=hunter2').replace('ansible_user=dba', 'ansible_user=""') });
+    expect(await problemsOf('hosts.ini')).toEqual([
+      expect.stringMatching(/^hosts\.ini:4:78 web2 ansible_become_password: meshctl reads the sudo password only/),
+      'hosts.ini:7:41 db1 ansible_user: must not be empty',
+    ]);
+  });
+
   it('names the INI line and the Ansible variable of a bad host field', async () => {
     await fleet({ 'hosts.ini': INI.replace('ansible_port=2222', 'ansible_port=ssh'), 'meshctl.yaml': MESH });
     expect(await problemsOf('hosts.ini')).toEqual(['hosts.ini:4:42 web2 ansible_port: expected a number, got "ssh"']);

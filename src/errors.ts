@@ -72,7 +72,7 @@ export class UsageError extends MeshctlError {
   }
 }
 
-export type ConnectFailure = 'unreachable' | 'timeout' | 'auth' | 'host-key-changed' | 'become';
+export type ConnectFailure = 'unreachable' | 'timeout' | 'auth' | 'host-key-changed' | 'host-key-unknown' | 'become';
 
 /** A host could not be reached or would not let us in. */
 export class ConnectError extends MeshctlError {

@@ -88,7 +88,7 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .option('--log <file>', 'append a full log of the run to this file (secrets redacted)');
 
   const inventoryOption = (): Option =>
-    new Option('-i, --inventory <file>', 'inventory file').default(DEFAULT_INVENTORY);
+    new Option('-i, --inventory <file>', 'inventory file (meshctl YAML, or an Ansible inventory with meshctl.yaml beside it)').default(DEFAULT_INVENTORY);
   const forksOption = (): Option =>
     new Option('-f, --forks <n>', 'how many hosts are worked on at once').argParser(positiveInt).default(10);
   const limitOption = (more = ''): Option => new Option('-l, --limit <names>', `only these hosts and groups (comma-separated)${more}`);

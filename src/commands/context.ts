@@ -21,6 +21,8 @@ export interface CommandContext {
   /** Slices as an earlier `up` recorded them, new hosts placed around them. */
   plan: MeshPlan;
   connect: Connector;
+  /** To print once before the run (stderr): host key checking turned off. */
+  warnings: string[];
 }
 
 /**
@@ -38,7 +40,17 @@ export async function loadContext(inventoryPath: string, env: NodeJS.ProcessEnv 
   const log = currentRunLog();
   for (const password of passwords.values()) log?.addSecret(password);
   const plan = planInventory(inventory, await readAllocations(inventory));
-  return { inventory, plan, connect: log === undefined ? connector : loggedConnector(connector, log.emit) };
+  return { inventory, plan, connect: log === undefined ? connector : loggedConnector(connector, log.emit), warnings: hostKeyWarnings(inventory.hosts) };
+}
+
+/** One loud line for the run, not one per host: no check means anyone on the path can be the host. */
+export function hostKeyWarnings(hosts: readonly Host[]): string[] {
+  const unchecked = hosts.filter((host) => host.ssh.hostKeyChecking === 'off').map((host) => host.name);
+  if (unchecked.length === 0) return [];
+  const which = unchecked.length === hosts.length ? 'any host' : unchecked.join(', ');
+  return [
+    `WARNING: ssh.host_key_checking is off for ${which}: host keys are not checked, so anyone between this machine and ${unchecked.length === 1 ? 'that host' : 'those hosts'} can pose as ${unchecked.length === 1 ? 'it' : 'them'} and read the sudo password and everything sent. Use accept-new or strict on a real fleet.`,
+  ];
 }
 
 /** Each host's sudo password, from the variable its inventory names (loadInventory checked each is set). */

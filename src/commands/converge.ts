@@ -46,6 +46,7 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
     throw new UsageError(`--confirm cannot go with ${options.check ? '--check' : '--json'}: it asks on the terminal before applying`);
   }
   const context = await loadContext(options.inventory);
+  for (const warning of context.warnings) output.err(warning);
   const { inventory, plan } = context;
   const hosts = limitHosts(inventory, options.limit);
   const tasks = await tasksFor(context, action, hosts, { purge: options.purge, playbookFile: options.playbook });

@@ -30,6 +30,7 @@ type HostOutcome =
 
 export async function execOnHosts(options: ExecOptions, output: Output): Promise<number> {
   const context = await loadContext(options.inventory);
+  for (const warning of context.warnings) output.err(warning);
   const hosts = limitHosts(context.inventory, options.limit);
   // One word is a shell command line as typed (`meshctl exec -- 'ip -br a | grep br0'`);
   // several words are an argv, each quoted.

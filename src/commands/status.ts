@@ -31,6 +31,7 @@ export interface HostStatus {
 
 export async function status(options: StatusOptions, output: Output): Promise<number> {
   const context = await loadContext(options.inventory);
+  for (const warning of context.warnings) output.err(warning);
   const { inventory, plan } = context;
   const hosts = limitHosts(inventory, options.limit);
   const recorded = (await readAllocations(inventory)) ?? new Map<string, number>();

@@ -38,7 +38,8 @@ export interface VerifyOptions {
 const RETRY_PAUSE_MS = 2000;
 
 export async function verifyPingMatrix(options: VerifyOptions, output: Output): Promise<number> {
-  const { inventory, plan, connect } = await loadContext(options.inventory);
+  const { inventory, plan, connect, warnings } = await loadContext(options.inventory);
+  for (const warning of warnings) output.err(warning);
   if (options.html !== undefined) await checkWritable(options.html);
   const names = inventory.hosts.map((h) => h.name);
   const gatewayAddress = inventory.backend.gateway?.(inventory.mesh as never);

@@ -2,9 +2,8 @@
 // Every problem is reported at once as file:line:column field: message; no host is touched.
 import { readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import path from 'node:path';
-import { InputError, UsageError, type FieldProblem, type InputProblem } from '../errors.js';
+import { formatProblem, InputError, UsageError, type FieldProblem, type InputProblem } from '../errors.js';
 import { findBackend, overheadOf, type Backend, type UnresolvedMesh } from '../backends/index.js';
 import { KV_DEFAULT_PORTS, type KvStore } from '../kv/endpoints.js';
 import { armoredPublicKey } from '../packages/armor.js';
@@ -15,25 +14,52 @@ import { hostLayers } from './layers.js';
 import { formatFieldPath, locate, type FieldPath } from './locate.js';
 import { checkReferences } from './references.js';
 import { schemaMessages, schemaProblems } from './schema-problems.js';
-import { inventorySchema, type RawHost, type RawInventory, type RawSsh } from './schema.js';
-import type { Host, Inventory, MeshSpec, SourceLocation, SshSettings } from './types.js';
+import { isAnsibleInventory, readAnsibleInventory } from './ansible/read.js';
+import { inventorySchema, type RawHost, type RawInventory } from './schema.js';
+import { resolveConnection, resolvePath, SshConfigFiles, type ResolvedConnection } from './ssh-settings.js';
+import type { Host, Inventory, MeshSpec, SourceLocation } from './types.js';
 import { readYaml } from './yaml.js';
 
 /**
- * Reads, validates and resolves the inventory at `file`, then checks what it refers to outside
- * itself (key files, known_hosts, sudo password variables in `env`, the SSH agent): when this
- * returns, nothing a connection needs from this machine is missing.
+ * Reads, validates and resolves the inventory at `file` (meshctl's YAML, or an Ansible inventory:
+ * src/inventory/ansible/), then checks what it refers to outside itself (key files,
+ * known_hosts, sudo password variables in `env`, the SSH agent): when this returns, nothing a
+ * connection needs from this machine is missing.
  */
 export async function loadInventory(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Inventory> {
-  const { inventory, raw, problemAt } = readInventory(await readInventoryText(file), file);
+  const text = await readInventoryText(file);
+  const source = isAnsibleInventory(file, text) ? await readAnsibleInventory(file, text) : yamlSource(text, file);
+  const { inventory, raw, problemAt } = validateInventory(source);
   const problems = await checkReferences({ raw, hosts: inventory.hosts, env, problemAt });
   if (problems.length > 0) throw new InputError(inFileOrder(problems));
   return inventory;
 }
 
-/** Parses and validates inventory text; `file` is used for messages and relative paths. */
+/** Parses and validates meshctl inventory text; `file` is used for messages and relative paths. */
 export function parseInventory(text: string, file: string): Inventory {
-  return readInventory(text, file).inventory;
+  return validateInventory(yamlSource(text, file)).inventory;
+}
+
+/**
+ * An inventory as plain data, before validation, and how to name the place a field was written.
+ * Paths in it are relative to `file`'s directory.
+ */
+export interface InventoryInput {
+  file: string;
+  value: unknown;
+  problemAt: ProblemAt;
+  /** Found while reading it (an Ansible variable refused), reported with the validator's. */
+  problems?: readonly InputProblem[];
+}
+
+function yamlSource(text: string, file: string): InventoryInput {
+  const { doc, lines, value } = readYaml(text, file);
+  const problemAt: ProblemAt = (fieldPath, message, keyOf) => {
+    const pos = locate(doc, lines, fieldPath, keyOf);
+    const field = formatFieldPath(keyOf === undefined ? fieldPath : [...fieldPath, keyOf]);
+    return { file, line: pos.line, column: pos.column, field: field === '' ? '(top level)' : field, message };
+  };
+  return { file, value, problemAt };
 }
 
 async function readInventoryText(file: string): Promise<string> {
@@ -54,45 +80,58 @@ async function readInventoryText(file: string): Promise<string> {
 
 /** Problems as they appear in the file, top to bottom (a stable sort keeps one place's problems in order). */
 function inFileOrder(problems: readonly InputProblem[]): InputProblem[] {
-  return [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
+  // One setting that several hosts share (an Ansible group var) is one problem.
+  const unique = new Map(problems.map((p) => [`${formatProblem(p)}`, p]));
+  return [...unique.values()].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
 }
 
-type ProblemAt = (fieldPath: FieldPath, message: string, keyOf?: string) => InputProblem;
+export type ProblemAt = (fieldPath: FieldPath, message: string, keyOf?: string) => InputProblem;
 
-interface ReadInventory {
+interface ValidInventory {
   inventory: Inventory;
   raw: RawInventory;
   problemAt: ProblemAt;
 }
 
-function readInventory(text: string, file: string): ReadInventory {
-  const { doc, lines, value } = readYaml(text, file);
-  const problemAt: ProblemAt = (fieldPath, message, keyOf) => {
-    const pos = locate(doc, lines, fieldPath, keyOf);
-    const field = formatFieldPath(keyOf === undefined ? fieldPath : [...fieldPath, keyOf]);
-    return { file, line: pos.line, column: pos.column, field: field === '' ? '(top level)' : field, message };
-  };
+function validateInventory({ file, value, problemAt, problems: early = [] }: InventoryInput): ValidInventory {
   if (value === null || value === undefined) {
     throw new InputError([problemAt([], 'the inventory is empty: it needs at least hosts: and mesh:')]);
   }
 
   const parsed = inventorySchema.safeParse(value, { reportInput: true, error: schemaMessages });
   if (!parsed.success) {
-    throw new InputError(inFileOrder(schemaProblems(parsed.error.issues, problemAt, inventorySchema, value)));
+    throw new InputError(inFileOrder([...early, ...schemaProblems(parsed.error.issues, problemAt, inventorySchema, value)]));
   }
+  if (early.length > 0) throw new InputError(inFileOrder(early));
   const backend = findBackend(parsed.data.mesh.backend as string);
   // The schema only lets known backends through.
   if (backend === undefined) throw new Error(`no backend ${String(parsed.data.mesh.backend)}`);
-  const problems = checkInventory(parsed.data, backend).map((p) => problemAt(p.path, p.message));
+  const baseDir = path.dirname(path.resolve(file));
+  const connections = resolveConnections(parsed.data, baseDir);
+  if (connections.problems.length > 0) throw new InputError(inFileOrder(connections.problems.map((p) => problemAt(p.path, p.message))));
+  // The checks see the address SSH will connect to (ssh config's HostName for an alias).
+  const raw: RawInventory = { ...parsed.data, hosts: parsed.data.hosts.map((host, i) => ({ ...host, address: connections.resolved[i]?.address ?? host.address })) };
+  const problems = checkInventory(raw, backend).map((p) => problemAt(p.path, p.message));
   if (problems.length > 0) throw new InputError(inFileOrder(problems));
-  const sources = resolvePackageSources(parsed.data.package_sources ?? [], path.dirname(path.resolve(file)));
+  const sources = resolvePackageSources(raw.package_sources ?? [], baseDir);
   if (sources.problems.length > 0) throw new InputError(inFileOrder(sources.problems.map((p) => problemAt(p.path, p.message))));
   const sourceOf = (fieldPath: FieldPath): SourceLocation => {
     const { message: _, ...location } = problemAt(fieldPath, '');
     return location;
   };
-  const inventory = { ...resolveInventory(parsed.data, file, backend, sourceOf), packageSources: sources.resolved };
-  return { inventory, raw: parsed.data, problemAt };
+  const inventory = { ...resolveInventory(raw, file, backend, connections.resolved, sourceOf), packageSources: sources.resolved };
+  return { inventory, raw, problemAt };
+}
+
+function resolveConnections(raw: RawInventory, baseDir: string): { resolved: ResolvedConnection[]; problems: FieldProblem[] } {
+  const files = new SshConfigFiles();
+  const problems: FieldProblem[] = [];
+  const resolved = raw.hosts.map((host, index) => {
+    const result = resolveConnection(hostLayers(raw, index), host.address, baseDir, files);
+    problems.push(...result.problems);
+    return result.resolved;
+  });
+  return { resolved, problems };
 }
 
 /**
@@ -130,11 +169,14 @@ function readKeyFile(file: string): { text: string } | { problem: string } {
   return text === undefined ? { problem: `${file} is not an OpenPGP public key (armored or binary)` } : { text };
 }
 
-const DEFAULT_SSH = { user: 'root', port: 22, known_hosts: '~/.ssh/known_hosts', connect_timeout: 10, command_timeout: 900 };
-
-function resolveInventory(raw: RawInventory, file: string, backend: Backend, sourceOf: (fieldPath: FieldPath) => SourceLocation): Omit<Inventory, 'packageSources'> {
-  const baseDir = path.dirname(path.resolve(file));
-  const hosts = raw.hosts.map((host, index) => resolveHost(raw, host, index, baseDir, sourceOf));
+function resolveInventory(
+  raw: RawInventory,
+  file: string,
+  backend: Backend,
+  connections: readonly ResolvedConnection[],
+  sourceOf: (fieldPath: FieldPath) => SourceLocation,
+): Omit<Inventory, 'packageSources'> {
+  const hosts = raw.hosts.map((host, index) => resolveHost(raw, host, index, connections[index], sourceOf));
   const groups = Object.keys(raw.groups ?? {});
   const inventory = { file, hosts, groups, mesh: resolveMesh(raw, backend), backend };
   if (raw.kv === undefined) return inventory;
@@ -150,27 +192,19 @@ function definedPorts(ports: Record<string, number | undefined>): Record<string,
   return Object.fromEntries(Object.entries(ports).filter((entry): entry is [string, number] => entry[1] !== undefined));
 }
 
-function resolveHost(raw: RawInventory, host: RawHost, index: number, baseDir: string, sourceOf: (fieldPath: FieldPath) => SourceLocation): Host {
+function resolveHost(raw: RawInventory, host: RawHost, index: number, connection: ResolvedConnection | undefined, sourceOf: (fieldPath: FieldPath) => SourceLocation): Host {
+  if (connection === undefined) throw new Error(`no connection settings for hosts[${index}]`);
   const layers = hostLayers(raw, index).map((layer) => layer.settings);
-  const ssh: RawSsh = Object.assign({}, DEFAULT_SSH, ...layers.map((layer) => layer.ssh ?? {}));
   const vars: Record<string, unknown> = Object.assign({}, ...layers.map((layer) => layer.vars ?? {}));
   const become = layers.reduce<boolean>((value, layer) => layer.become ?? value, false);
   const becomePasswordEnv = layers.reduce<string | undefined>((value, layer) => layer.become_password_env ?? value, undefined);
-  const settings: SshSettings = {
-    user: ssh.user ?? DEFAULT_SSH.user,
-    port: ssh.port ?? DEFAULT_SSH.port,
-    knownHosts: resolvePath(ssh.known_hosts ?? DEFAULT_SSH.known_hosts, baseDir),
-    connectTimeoutMs: (ssh.connect_timeout ?? DEFAULT_SSH.connect_timeout) * 1000,
-    commandTimeoutMs: (ssh.command_timeout ?? DEFAULT_SSH.command_timeout) * 1000,
-  };
-  if (ssh.key !== undefined) settings.key = resolvePath(ssh.key, baseDir);
   const docker = resolveDocker(raw, index);
   const daemonSources = Object.fromEntries(Object.entries(docker.daemonSources).map(([key, fieldPath]) => [key, sourceOf(fieldPath)]));
   const resolved: Host = {
     name: host.name,
-    address: host.address,
-    underlayAddress: host.underlay_address ?? host.address,
-    ssh: settings,
+    address: connection.address,
+    underlayAddress: host.underlay_address ?? connection.address,
+    ssh: connection.ssh,
     become,
     groups: host.groups ?? [],
     vars,
@@ -187,8 +221,3 @@ function resolveMesh(raw: RawInventory, backend: Backend): MeshSpec {
   return { ...mesh, mtu: mesh.mtu ?? mesh.underlay.mtu - overheadOf(backend, mesh) };
 }
 
-/** `~` is the user's home; relative paths are relative to the inventory file. */
-function resolvePath(p: string, baseDir: string): string {
-  if (p === '~' || p.startsWith('~/')) return path.join(homedir(), p.slice(1));
-  return path.resolve(baseDir, p);
-}

@@ -1,7 +1,7 @@
 // What an inventory refers to outside itself, checked when it is loaded so that no host is
-// connected before all of it is known to be usable: each ssh.key is read and parsed as SSH
-// will, each known_hosts file is readable or can be created (accept-new creates it and its
-// directory), each become_password_env variable is set, and an SSH agent is there for hosts
+// connected before all of it is known to be usable: each ssh.key (and a jump host's, also those
+// ssh config gave) is read and parsed as SSH will, each known_hosts file is readable or can be
+// created (accept-new creates it and its directory; strict needs it to exist; off reads none), each become_password_env variable is set, and an SSH agent is there for hosts
 // without a key. Each problem is reported once, where the setting was written.
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import type { InputProblem } from '../errors.js';
 import { hostLayers, settingSource, type LayeredSetting } from './layers.js';
 import { formatFieldPath, type FieldPath } from './locate.js';
 import type { RawInventory } from './schema.js';
-import type { Host } from './types.js';
+import type { Host, HostKeyPolicy } from './types.js';
 
 type ProblemAt = (fieldPath: FieldPath, message: string) => InputProblem;
 
@@ -37,12 +37,28 @@ export async function checkReferences({ raw, hosts, env, problemAt }: ReferenceI
     );
   };
 
+  // A key or jump host that ssh config gave is reported at the host, saying so.
+  const fromConfig = (setting: LayeredSetting, i: number, value: string, what: string, check: () => Promise<string | undefined>): void => {
+    if (settingSource(hostLayers(raw, i), setting) !== undefined) once(setting, i, value, check);
+    else {
+      const id = `hosts[${i}]\0${setting}\0${value}`;
+      if (!checks.has(id)) checks.set(id, check().then((message) => (message === undefined ? undefined : problemAt(['hosts', i], `${what} from ssh config: ${message}`))));
+    }
+  };
+
   hosts.forEach((host, i) => {
     if (host.ssh.key !== undefined) {
       const key = host.ssh.key;
-      once('ssh.key', i, key, () => keyFileProblem(key));
+      fromConfig('ssh.key', i, key, 'IdentityFile', () => keyFileProblem(key));
     }
-    once('ssh.known_hosts', i, host.ssh.knownHosts, () => knownHostsProblem(host.ssh.knownHosts));
+    const bastionKey = host.ssh.bastion?.key;
+    if (bastionKey !== undefined && bastionKey !== host.ssh.key) {
+      fromConfig('ssh.bastion', i, bastionKey, 'the jump host\'s IdentityFile', () => keyFileProblem(bastionKey));
+    }
+    if (host.ssh.hostKeyChecking !== 'off') {
+      const policy = host.ssh.hostKeyChecking;
+      once('ssh.known_hosts', i, `${policy} ${host.ssh.knownHosts}`, () => knownHostsProblem(host.ssh.knownHosts, policy));
+    }
     if (host.becomePasswordEnv !== undefined) {
       const name = host.becomePasswordEnv;
       once('become_password_env', i, name, async () =>
@@ -84,11 +100,14 @@ export async function keyFileProblem(file: string): Promise<string | undefined> 
 
 /**
  * Why the known_hosts file could not be read or created: an existing one must be readable; a
- * missing one is fine (the first connection creates it, directories included) when its nearest
+ * missing one is an error under `strict`, else fine (the first connection creates it, directories included) when its nearest
  * existing ancestor is a directory that can be written.
  */
-export async function knownHostsProblem(file: string): Promise<string | undefined> {
+export async function knownHostsProblem(file: string, policy: HostKeyPolicy = 'accept-new'): Promise<string | undefined> {
   const found = await stat(file).catch((error: NodeJS.ErrnoException) => error);
+  if (policy === 'strict' && found instanceof Error && (found.code === 'ENOENT' || found.code === 'ENOTDIR')) {
+    return `no such file: ${file}, and ssh.host_key_checking: strict accepts only host keys already in it (add them with ssh-keyscan, or use accept-new)`;
+  }
   if (!(found instanceof Error)) {
     if (found.isDirectory()) return `${file} is a directory, not a known_hosts file`;
     return access(file, constants.R_OK).then(
@@ -115,7 +134,7 @@ export async function knownHostsProblem(file: string): Promise<string | undefine
 }
 
 async function agentProblem(hosts: readonly Host[], env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const keyless = hosts.filter((host) => host.ssh.key === undefined).map((host) => host.name);
+  const keyless = hosts.filter((host) => host.ssh.key === undefined || (host.ssh.bastion !== undefined && host.ssh.bastion.key === undefined)).map((host) => host.name);
   if (keyless.length === 0) return undefined;
   const subject = keyless.length === hosts.length ? 'not set' : `not set for ${keyless.join(', ')}`;
   const socket = env['SSH_AUTH_SOCK'];

@@ -5,10 +5,19 @@ import { backends, type MeshSchema } from '../backends/index.js';
 import { KV_TYPES } from '../kv/endpoints.js';
 import { dockerSchema } from './docker.js';
 import { inventorySourceSchema } from '../packages/source.js';
+import { HOST_KEY_POLICIES } from './types.js';
 
 const port = z.number().int().min(1).max(65535);
 const seconds = z.number().positive().max(86_400);
 const vars = z.record(z.string(), z.unknown()).describe('free variables for playbooks: inventory < group < host');
+
+/** The jump host SSH connects through (as ProxyJump does); unset fields come from ssh config, then the host's own settings. */
+const bastionSchema = z.strictObject({
+  address: z.string().min(1).describe('the jump host: an address or a name (looked up in ssh config)'),
+  user: z.string().min(1).optional().describe("user on the jump host (default: ssh config's, else the host's)"),
+  port: port.optional().describe("SSH port of the jump host (default: ssh config's, else 22)"),
+  key: z.string().min(1).optional().describe("private key for the jump host (default: ssh config's IdentityFile, else the host's key or the agent)"),
+}).describe('connect through this jump host (ProxyJump); overrides a ProxyJump from ssh config');
 
 /** Connection settings: allowed at the top level, in a group and on a host; the nearest wins. */
 export const sshSchema = z.strictObject({
@@ -18,6 +27,15 @@ export const sshSchema = z.strictObject({
   known_hosts: z.string().min(1).optional().describe('known_hosts file, checked like OpenSSH accept-new (default ~/.ssh/known_hosts)'),
   connect_timeout: seconds.optional().describe('seconds to wait for a connection (default 10)'),
   command_timeout: seconds.optional().describe('seconds a remote command may run (default 900)'),
+  host_key_checking: z
+    .enum(HOST_KEY_POLICIES)
+    .optional()
+    .describe('accept-new (default: record a new host key, refuse a changed one), strict (only keys already in known_hosts) or off (no check; a loud warning)'),
+  config: z
+    .union([z.string().min(1), z.literal(false)])
+    .optional()
+    .describe('OpenSSH client config read for HostName, User, Port, IdentityFile and ProxyJump (default ~/.ssh/config; false: none)'),
+  bastion: bastionSchema.optional(),
 }).describe('connection settings: at the top level, in a group or on a host; the nearest wins');
 
 const becomeFields = {
@@ -89,4 +107,5 @@ export type RawInventory = z.infer<typeof inventorySchema>;
 export type RawHost = z.infer<typeof hostSchema>;
 export type RawGroup = z.infer<typeof groupSchema>;
 export type RawSsh = z.infer<typeof sshSchema>;
+export type RawBastion = z.infer<typeof bastionSchema>;
 export type RawKv = z.infer<typeof kvSchema>;

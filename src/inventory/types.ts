@@ -5,6 +5,19 @@ import type { KvStore } from '../kv/endpoints.js';
 import type { JsonObject } from '../modules/daemon-settings.js';
 import type { PackageSource } from '../packages/source.js';
 
+/** How a server's host key is judged against known_hosts (OpenSSH's StrictHostKeyChecking). */
+export const HOST_KEY_POLICIES = ['accept-new', 'strict', 'off'] as const;
+export type HostKeyPolicy = (typeof HOST_KEY_POLICIES)[number];
+
+/** A jump host, resolved like a host's own settings (inventory, then ssh config, then defaults). */
+export interface Bastion {
+  address: string;
+  port: number;
+  user: string;
+  /** Path of a private key; when absent, the SSH agent is used. */
+  key?: string;
+}
+
 export interface SshSettings {
   user: string;
   port: number;
@@ -12,6 +25,9 @@ export interface SshSettings {
   key?: string;
   /** known_hosts file checked and updated as OpenSSH's StrictHostKeyChecking=accept-new. */
   knownHosts: string;
+  hostKeyChecking: HostKeyPolicy;
+  /** Connect through this host (`ssh.bastion`, or ProxyJump in ssh config). */
+  bastion?: Bastion;
   connectTimeoutMs: number;
   commandTimeoutMs: number;
 }

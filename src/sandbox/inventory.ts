@@ -57,6 +57,9 @@ function renderInventory(input: InventoryInput, choice: StoreChoice): string {
       user: 'operator',
       key: `${input.stateDirRelative}/id_ed25519`,
       known_hosts: `${input.stateDirRelative}/known_hosts`,
+      // The operator's ~/.ssh/config is for their own hosts: a `Host *` in it (a Port, a
+      // ProxyJump) must not send the sandbox's connections elsewhere.
+      config: false,
     },
     become: true,
     hosts: input.hosts.map((h, i) => ({

@@ -1,5 +1,5 @@
 // OpenSSH known_hosts: parse and match entries (pure), then check a server's key as
-// StrictHostKeyChecking=accept-new does, e.g. verifyHostKey({ file, host: 'web1', hostName: '[10.0.0.5]:2222', key }).
+// StrictHostKeyChecking=accept-new (or yes, `strict`) does, e.g. verifyHostKey({ file, host: 'web1', hostName: '[10.0.0.5]:2222', key }).
 
 import { createHash, createHmac } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
@@ -199,11 +199,14 @@ export interface HostKeyCheck {
   /** As made by knownHostsName. */
   hostName: string;
   key: HostKey;
+  /** accept-new records a key not seen before; strict refuses it. */
+  policy?: 'accept-new' | 'strict';
 }
 
 /**
- * Accepts a known key, records an unknown one (creating the file 0600 and its directory 0700),
- * and throws ConnectError 'host-key-changed' for a changed or revoked key.
+ * Accepts a known key, records an unknown one (creating the file 0600 and its directory 0700)
+ * or, with policy strict, throws ConnectError 'host-key-unknown' for it, and throws
+ * ConnectError 'host-key-changed' for a changed or revoked key.
  */
 export async function verifyHostKey(check: HostKeyCheck): Promise<'known' | 'added'> {
   return queuedForFile(check.file, async () => {
@@ -222,6 +225,14 @@ export async function verifyHostKey(check: HostKeyCheck): Promise<'known' | 'add
             `${check.file}:${verdict.line} marks as @revoked; refusing to connect.`,
         );
       case 'new': {
+        if (check.policy === 'strict') {
+          throw new ConnectError(
+            check.host,
+            'host-key-unknown',
+            `${check.hostName} presented ${check.key.type} key ${fingerprint(check.key)}, which is not in ${check.file}, and ` +
+              `ssh.host_key_checking is strict: check the fingerprint, then add the key (ssh-keyscan ${check.hostName.replace(/^\[(.*)\]:(\d+)$/, '-p $2 $1')} >> ${check.file})`,
+          );
+        }
         await mkdir(dirname(check.file), { recursive: true, mode: 0o700 });
         const separator = text === '' || text.endsWith('\n') ? '' : '\n';
         const line = formatKnownHostsLine(check.hostName, check.key);

@@ -32,6 +32,7 @@ describe('generateInventory', () => {
         user: 'operator',
         key: '.meshctl-sandbox/lab/id_ed25519',
         known_hosts: '.meshctl-sandbox/lab/known_hosts',
+        config: false,
       },
       become: true,
       hosts: [

@@ -1,5 +1,5 @@
 // Creates a sandbox's two Docker networks: management (NAT, for SSH and the Debian mirror) and
-// underlay (--internal, tunnels only), on a free /24 pair. Example: `await createNetworks('meshctl-lab-3f2a1c')`.
+// underlay (no NAT: tunnels and routed container traffic only), on a free /24 pair. Example: `await createNetworks('meshctl-lab-3f2a1c')`.
 import { SandboxError } from '../errors.js';
 import { retryWithBackoff } from '../retry.js';
 import { sandboxLabel, lines, networkExists } from './docker.js';
@@ -26,11 +26,11 @@ export async function createNetworks(sandbox: string): Promise<SandboxNetworks> 
     if (pair === undefined) throw noFreePair();
     const management = { name: `${sandbox}-mgmt`, subnet: pair.management };
     const underlay = { name: `${sandbox}-underlay`, subnet: pair.underlay };
-    if (!(await ensureNetwork(sandbox, management, false))) {
+    if (!(await ensureNetwork(sandbox, management, 'management'))) {
       skip.add(pair.index);
       throw new PairTaken();
     }
-    if (!(await ensureNetwork(sandbox, underlay, true))) {
+    if (!(await ensureNetwork(sandbox, underlay, 'underlay'))) {
       await runCommand(['docker', 'network', 'rm', management.name]);
       skip.add(pair.index);
       throw new PairTaken();
@@ -44,8 +44,14 @@ export async function createNetworks(sandbox: string): Promise<SandboxNetworks> 
   );
 }
 
-/** Creates the network unless it exists; false when its subnet overlaps one taken meanwhile. */
-export async function ensureNetwork(sandbox: string, network: SandboxNetwork, internal: boolean): Promise<boolean> {
+/**
+ * Creates the network unless it exists; false when its subnet overlaps one taken meanwhile. The
+ * underlay is not `--internal`: Docker filters an internal network's bridged frames by address
+ * (with br_netfilter, anything not from and to its subnet is dropped), which would drop host-gw's
+ * routed container traffic, as no real switch does. Masquerading off instead keeps it from
+ * reaching anything outside.
+ */
+export async function ensureNetwork(sandbox: string, network: SandboxNetwork, role: 'management' | 'underlay'): Promise<boolean> {
   if (await networkExists(network.name)) return true;
   const argv = [
     'docker',
@@ -57,7 +63,7 @@ export async function ensureNetwork(sandbox: string, network: SandboxNetwork, in
     network.subnet,
     '--label',
     `${sandboxLabel}=${sandbox}`,
-    ...(internal ? ['--internal'] : []),
+    ...(role === 'underlay' ? ['--opt', 'com.docker.network.bridge.enable_ip_masquerade=false'] : []),
     network.name,
   ];
   const result = await runCommand(argv);

@@ -109,7 +109,7 @@ async function createState(
 async function reuseState(state: SandboxState, log: (line: string) => void): Promise<SandboxState> {
   log(`reusing sandbox ${state.name} (${state.hosts.length} hosts)`);
   const { management, underlay } = state.networks;
-  const ok = (await ensureNetwork(state.name, management, false)) && (await ensureNetwork(state.name, underlay, true));
+  const ok = (await ensureNetwork(state.name, management, 'management')) && (await ensureNetwork(state.name, underlay, 'underlay'));
   if (!ok) {
     throw new SandboxError(
       `the subnets of sandbox ${state.name} (${management.subnet}, ${underlay.subnet}) are now used by other networks: ` +

@@ -172,13 +172,13 @@ const specs: BackendSpec[] = [
     backend: 'vxlan',
     // Three store nodes: a quorum formed across hosts, each host's client pointed at all three.
     sets: ['kv.type=etcd', 'kv.nodes=3'],
+    core: true,
     whileUp: leasesAreExclusive,
-    drift: 'ip route flush proto 109',
     clean: vxlanClean,
     purgeChanges: { node1: 3, node2: 3, node3: 3 },
     purged: storeGone('etcd'),
   },
-  { title: 'vxlan host-gw', backend: 'vxlan', sets: ['mesh.vxlan.mode=host-gw'], drift: 'ip route flush proto 109', clean: vxlanClean },
+  { title: 'vxlan host-gw', backend: 'vxlan', sets: ['mesh.vxlan.mode=host-gw'], core: true, clean: vxlanClean },
   {
     title: 'overlay on etcd',
     backend: 'overlay',

@@ -15,6 +15,7 @@ import { currentRunLog } from '../logging/run-log.js';
 import { loggedConnector } from '../transport/logged-connection.js';
 import { modules } from '../modules/index.js';
 import { connect } from '../transport/ssh.js';
+import { askBecomePassword, hostsPromptingPassword, terminalSecretPrompt, type SecretPrompt } from './sudo-password.js';
 
 export interface CommandContext {
   inventory: Inventory;
@@ -28,10 +29,11 @@ export interface CommandContext {
 /**
  * Loads and checks the inventory and everything it refers to (keys, known_hosts, sudo password
  * variables in `env`) before the connector exists: bad input fails here, with no host touched.
+ * The sudo password is asked here too (become_password_prompt), so before any connection.
  */
-export async function loadContext(inventoryPath: string, env: NodeJS.ProcessEnv = process.env): Promise<CommandContext> {
+export async function loadContext(inventoryPath: string, env: NodeJS.ProcessEnv = process.env, secretPrompt: SecretPrompt = terminalSecretPrompt): Promise<CommandContext> {
   const inventory = await loadInventory(inventoryPath, env);
-  const passwords = becomePasswords(inventory.hosts, env);
+  const passwords = await becomePasswords(inventory.hosts, env, secretPrompt);
   const connector: Connector = (host) => {
     const becomePassword = passwords.get(host.name);
     return connect(host, becomePassword === undefined ? {} : { becomePassword });
@@ -53,11 +55,16 @@ export function hostKeyWarnings(hosts: readonly Host[]): string[] {
   ];
 }
 
-/** Each host's sudo password, from the variable its inventory names (loadInventory checked each is set). */
-function becomePasswords(hosts: readonly Host[], env: NodeJS.ProcessEnv): Map<string, string> {
+/**
+ * Each host's sudo password: from the variable its inventory names (loadInventory checked each
+ * is set), else the one answer to the prompt for the hosts that allow it.
+ */
+export async function becomePasswords(hosts: readonly Host[], env: NodeJS.ProcessEnv, prompt: SecretPrompt): Promise<Map<string, string>> {
+  const asked = await askBecomePassword(hosts, prompt);
+  const prompted = new Set(hostsPromptingPassword(hosts).map((host) => host.name));
   const passwords = new Map<string, string>();
   for (const host of hosts) {
-    const value = host.becomePasswordEnv === undefined ? undefined : env[host.becomePasswordEnv];
+    const value = host.becomePasswordEnv !== undefined ? env[host.becomePasswordEnv] : prompted.has(host.name) ? asked : undefined;
     if (value !== undefined) passwords.set(host.name, value);
   }
   return passwords;

@@ -15,7 +15,8 @@ import { runLockHolder } from '../transport/run-lock.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { findingsJson, formatFindings, preflight, stoppingFindings, type Finding } from '../preflight/index.js';
 import { confirmApply, terminalPrompt, type Prompt } from './confirm.js';
-import { writeAllocations } from '../inventory/allocations.js';
+import { writeAllocations, writeLastRuns } from '../inventory/allocations.js';
+import { lastRuns } from './last-run.js';
 import { currentRunLog } from '../logging/run-log.js';
 import { limitHosts, loadContext, tasksFor } from './context.js';
 
@@ -100,6 +101,8 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
   });
   if (typeof outcome === 'number') return outcome;
   const result = outcome;
+  // --confirm's own plan is not this result: what it returns here was applied.
+  if (!options.check) await writeLastRuns(inventory, lastRuns(result, action, new Date()));
 
   if (options.json) {
     const json = { ...resultJson(result), ...(findings.length === 0 ? {} : { preflight: findingsJson(findings) }) };

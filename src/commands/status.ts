@@ -1,14 +1,16 @@
 // `meshctl status`: per host, the slice it holds (from the allocation record, or what the next
 // `up` would give it), whether it can be reached, and whether its mesh is up: the backend's `up`
-// tasks in check mode, so "up" means the next `up` would change nothing there. Changes nothing
+// tasks in check mode, so "up" means the next `up` would change nothing there, and how the last
+// `up`/`down` there ended (from the state file). Changes nothing
 // and takes no run lock (like `exec`), so it can watch a fleet while another run works on it.
 import { countHost, type HostResult } from '../engine/result.js';
 import { runPlays } from '../engine/run.js';
 import { withReachableSessions } from '../engine/sessions.js';
 import { ExitCode } from '../errors.js';
-import { readAllocations } from '../inventory/allocations.js';
+import { readAllocations, readLastRuns, type LastRun } from '../inventory/allocations.js';
 import type { Output } from '../output.js';
 import { limitHosts, loadContext, tasksFor } from './context.js';
+import { describeLastRun } from './last-run.js';
 
 export interface StatusOptions {
   inventory: string;
@@ -27,6 +29,8 @@ export interface HostStatus {
   /** Tasks that would change, with their reasons. */
   drift: { task: string; reason: string }[];
   reason?: string;
+  /** How the last `up`/`down` that was not check mode ended here; null before the first. */
+  last_run: LastRun | null;
 }
 
 export async function status(options: StatusOptions, output: Output): Promise<number> {
@@ -35,6 +39,7 @@ export async function status(options: StatusOptions, output: Output): Promise<nu
   const { inventory, plan } = context;
   const hosts = limitHosts(inventory, options.limit);
   const recorded = (await readAllocations(inventory)) ?? new Map<string, number>();
+  const lastRuns = await readLastRuns(inventory);
   const tasks = await tasksFor(context, 'up', hosts, { purge: false });
 
   const result = await withReachableSessions(hosts, context.connect, { forks: options.forks }, (sessions) =>
@@ -45,7 +50,7 @@ export async function status(options: StatusOptions, output: Output): Promise<nu
     const held = plan.hosts.get(host.name);
     const outcome = result.get(host.name);
     const slice = held?.slice ?? '';
-    report[host.name] = hostStatus(inventory.backend.containerRange?.(inventory.mesh as never, slice) ?? slice, recorded.get(host.name) === held?.index, outcome);
+    report[host.name] = hostStatus(inventory.backend.containerRange?.(inventory.mesh as never, slice) ?? slice, recorded.get(host.name) === held?.index, outcome, lastRuns.get(host.name));
   }
   if (options.json) output.out(JSON.stringify({ hosts: report }));
   else output.out(formatStatus(inventory.backend.name, report));
@@ -54,15 +59,16 @@ export async function status(options: StatusOptions, output: Output): Promise<nu
   return all.every((h) => h.mesh_up === true) ? ExitCode.ok : ExitCode.hostFailed;
 }
 
-export function hostStatus(subnet: string, recorded: boolean, outcome: HostResult | undefined): HostStatus {
+export function hostStatus(subnet: string, recorded: boolean, outcome: HostResult | undefined, lastRun?: LastRun): HostStatus {
+  const last_run = lastRun ?? null;
   if (outcome === undefined || outcome.unreachable) {
-    const status: HostStatus = { subnet, recorded, reachable: false, mesh_up: null, drift: [] };
+    const status: HostStatus = { subnet, recorded, reachable: false, mesh_up: null, drift: [], last_run };
     if (outcome?.failure !== undefined) status.reason = outcome.failure.reason;
     return status;
   }
   const failed = countHost(outcome).failed > 0 || outcome.failure !== undefined;
   const drift = outcome.tasks.filter((t) => t.status === 'changed').map((t) => ({ task: t.task, reason: t.reason }));
-  const status: HostStatus = { subnet, recorded, reachable: true, mesh_up: failed ? null : drift.length === 0, drift };
+  const status: HostStatus = { subnet, recorded, reachable: true, mesh_up: failed ? null : drift.length === 0, drift, last_run };
   if (failed) {
     const task = outcome.failure?.task ?? outcome.tasks.find((t) => t.status === 'failed')?.task;
     const reason = outcome.failure?.reason ?? outcome.tasks.find((t) => t.status === 'failed')?.reason ?? 'a task failed';
@@ -72,14 +78,16 @@ export function hostStatus(subnet: string, recorded: boolean, outcome: HostResul
 }
 
 /** One line per host, then what differs where the mesh is not up. */
-export function formatStatus(backend: string, report: Record<string, HostStatus>): string {
+export function formatStatus(backend: string, report: Record<string, HostStatus>, now: Date = new Date()): string {
   const names = Object.keys(report);
   const width = Math.max(4, ...names.map((n) => n.length));
-  const lines = [`backend ${backend}`, `${'host'.padEnd(width)}  ${'subnet'.padEnd(18)}  reachable  mesh`];
+  const meshOf = (h: HostStatus): string => (h.mesh_up === null ? '?' : h.mesh_up ? 'up' : `drift (${h.drift.length} task${h.drift.length === 1 ? '' : 's'})`);
+  const meshWidth = Math.max(4, ...Object.values(report).map((h) => meshOf(h).length));
+  const lines = [`backend ${backend}`, `${'host'.padEnd(width)}  ${'subnet'.padEnd(18)}  reachable  ${'mesh'.padEnd(meshWidth)}  last run`];
   for (const [name, h] of Object.entries(report)) {
-    const mesh = h.mesh_up === null ? '?' : h.mesh_up ? 'up' : `drift (${h.drift.length} task${h.drift.length === 1 ? '' : 's'})`;
     const subnet = `${h.subnet}${h.recorded ? '' : '*'}`;
-    lines.push(`${name.padEnd(width)}  ${subnet.padEnd(18)}  ${(h.reachable ? 'yes' : 'no').padEnd(9)}  ${mesh}`);
+    const lastRun = h.last_run === null ? 'never' : describeLastRun(h.last_run, now);
+    lines.push(`${name.padEnd(width)}  ${subnet.padEnd(18)}  ${(h.reachable ? 'yes' : 'no').padEnd(9)}  ${meshOf(h).padEnd(meshWidth)}  ${lastRun}`);
   }
   for (const [name, h] of Object.entries(report)) {
     if (h.reason !== undefined) lines.push(`${name}: ${h.reason}`);

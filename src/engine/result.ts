@@ -46,6 +46,11 @@ export function notLockedHost(reason: string): HostResult {
   return { tasks: [{ task: RUN_LOCK_TASK, status: 'failed', reason }], unreachable: false, failure: { task: RUN_LOCK_TASK, reason } };
 }
 
+/** The host's run lock stayed with another run: nothing of this run ran there. */
+export function isNotLocked(result: HostResult): boolean {
+  return !result.unreachable && result.failure?.task === RUN_LOCK_TASK && result.tasks.length === 1;
+}
+
 export function countHost(result: HostResult): HostCounts {
   const count = (status: TaskResult['status']): number => result.tasks.filter((t) => t.status === status).length;
   return { ok: count('ok'), changed: count('changed'), failed: count('failed'), unreachable: result.unreachable };

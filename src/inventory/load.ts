@@ -198,6 +198,7 @@ function resolveHost(raw: RawInventory, host: RawHost, index: number, connection
   const vars: Record<string, unknown> = Object.assign({}, ...layers.map((layer) => layer.vars ?? {}));
   const become = layers.reduce<boolean>((value, layer) => layer.become ?? value, false);
   const becomePasswordEnv = layers.reduce<string | undefined>((value, layer) => layer.become_password_env ?? value, undefined);
+  const becomePasswordPrompt = layers.reduce<boolean>((value, layer) => layer.become_password_prompt ?? value, false);
   const docker = resolveDocker(raw, index);
   const daemonSources = Object.fromEntries(Object.entries(docker.daemonSources).map(([key, fieldPath]) => [key, sourceOf(fieldPath)]));
   const resolved: Host = {
@@ -211,6 +212,7 @@ function resolveHost(raw: RawInventory, host: RawHost, index: number, connection
     docker: { daemon: docker.daemon, insecureTcp: docker.insecureTcp, daemonSources },
   };
   if (becomePasswordEnv !== undefined) resolved.becomePasswordEnv = becomePasswordEnv;
+  if (becomePasswordPrompt) resolved.becomePasswordPrompt = true;
   if (host.mesh_index !== undefined) resolved.meshIndex = host.mesh_index;
   return resolved;
 }

@@ -45,6 +45,10 @@ const becomeFields = {
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable')
     .optional()
     .describe('the NAME of the environment variable holding the sudo password'),
+  become_password_prompt: z
+    .boolean()
+    .optional()
+    .describe('ask for the sudo password once, with echo off, when the run is on a terminal and no become_password_env is set (default false)'),
 };
 
 export const groupSchema = z.strictObject({

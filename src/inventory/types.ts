@@ -43,6 +43,8 @@ export interface Host {
   become: boolean;
   /** Name of the environment variable holding the sudo password (never the password itself). */
   becomePasswordEnv?: string;
+  /** `become_password_prompt: true`: without becomePasswordEnv, the password is asked on the terminal. */
+  becomePasswordPrompt?: true;
   groups: string[];
   /** Variables merged Ansible-style: inventory vars < group vars (in order) < host vars. */
   vars: Record<string, unknown>;

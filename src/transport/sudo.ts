@@ -55,7 +55,7 @@ export class Sudo {
     if (probe.code === 127) throw refused('sudo is not installed, and become needs it');
     if (!/password is required/i.test(probe.stderr)) throw refused(`sudo refused: ${firstLine(probe.stderr)}`);
     if (this.password === undefined) {
-      throw refused('sudo needs a password; set becomePasswordEnv for this host and export that variable');
+      throw refused('sudo needs a password: name the variable holding it with become_password_env (and export it), or set become_password_prompt: true to be asked on the terminal');
     }
     const check = await this.runRaw({
       command: "sudo -k -S -p '' -- true",

@@ -1,7 +1,7 @@
 // up, down and exec through the CLI on a fleet where a host is missing, failing or locked by
 // another run: the SSH connector is replaced by FakeHosts (a host can be made unreachable), the
 // module registry by one test module, and the run lock's file by one in each fake machine.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.js';
@@ -253,6 +253,33 @@ describe('exec with a host that cannot be reached', () => {
         node2: { stdout: '', stderr: '', code: null, signal: null, unreachable: true, reason: NO_SESSION },
       },
     });
+  });
+});
+
+describe('the last run', () => {
+  const lastRunsIn = async (file: string): Promise<unknown> => (JSON.parse(await readFile(file.replace(/\.yaml$/, '.state.json'), 'utf8')) as { last_runs?: unknown }).last_runs;
+
+  it('is recorded per host with its outcome by up and down, not by plan', async () => {
+    const fleet = path.join(home.dir, `last-run-${run}.yaml`);
+    await writeFile(fleet, INVENTORY.replace("address: 10.0.0.2, underlay_address: 10.1.0.2 }", "address: 10.0.0.2, underlay_address: 10.1.0.2, vars: { fail: 'disk full' } }"));
+    down.add('node3');
+    const before = Date.now();
+    expect((await meshctl(['up', fleet, '--playbook', playbook])).code).toBe(3);
+    const runs = (await lastRunsIn(fleet)) as Record<string, { at: string }>;
+    expect(runs).toEqual({
+      node1: { action: 'up', at: expect.any(String), outcome: 'ok' },
+      node2: { action: 'up', at: expect.any(String), outcome: 'failed', task: 'Record the peers' },
+      node3: { action: 'up', at: expect.any(String), outcome: 'unreachable' },
+    });
+    const at = Date.parse(runs.node1?.at ?? '');
+    expect(at).toBeGreaterThanOrEqual(before);
+    expect(at).toBeLessThanOrEqual(Date.now());
+
+    down.clear();
+    await meshctl(['plan', fleet, '--playbook', playbook]);
+    expect(await lastRunsIn(fleet)).toEqual(runs);
+    await meshctl(['down', fleet, '--playbook', playbook, '--limit', 'node3']);
+    expect(await lastRunsIn(fleet)).toEqual({ ...runs, node3: { action: 'down', at: expect.any(String), outcome: 'ok' } });
   });
 });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
-import { allocationsFile, readAllocations, writeAllocations } from '../../../src/inventory/allocations.js';
+import { allocationsFile, readAllocations, readLastRuns, writeAllocations, writeLastRuns } from '../../../src/inventory/allocations.js';
 import { parseInventory } from '../../../src/inventory/load.js';
 import { planInventory } from '../../../src/inventory/plan.js';
 
@@ -52,5 +52,31 @@ describe('the allocation record', () => {
     await writeFile(allocationsFile(file), '{"hosts": 3}');
     await expect(readAllocations(inventory)).rejects.toThrow(UsageError);
     await expect(readAllocations(inventory)).rejects.toThrow(/other\.state\.json is not an allocation record/);
+  });
+
+  it("keeps each host's last run beside the slices, neither write losing the other's part", async () => {
+    const file = path.join(dir, 'runs.yaml');
+    const inventory = parseInventory(text(['a', 'b']), file);
+    const upA = { action: 'up' as const, at: '2026-12-01T11:00:00.000Z', outcome: 'ok' as const };
+    const downB = { action: 'down' as const, at: '2026-12-01T12:00:00.000Z', outcome: 'failed' as const, task: 'links' };
+    await writeAllocations(inventory, planInventory(inventory));
+    await writeLastRuns(inventory, new Map([['a', upA], ['b', upA]]));
+    await writeLastRuns(inventory, new Map([['b', downB]]));
+    await writeAllocations(inventory, planInventory(inventory, await readAllocations(inventory)));
+    expect(Object.fromEntries(await readLastRuns(inventory))).toEqual({ a: upA, b: downB });
+    expect(await readAllocations(inventory)).toEqual(new Map([['a', 0], ['b', 1]]));
+  });
+
+  it('records a run before any slice was, and reads files written before last runs were kept', async () => {
+    const file = path.join(dir, 'fresh.yaml');
+    const inventory = parseInventory(text(['a']), file);
+    const run = { action: 'down' as const, at: '2026-12-01T12:00:00.000Z', outcome: 'unreachable' as const };
+    await writeLastRuns(inventory, new Map([['a', run]]));
+    expect(Object.fromEntries(await readLastRuns(inventory))).toEqual({ a: run });
+    expect(await readAllocations(inventory)).toEqual(new Map());
+
+    await writeFile(allocationsFile(file), JSON.stringify({ version: 1, pool: '10.240.0.0/16', slice_prefix: 24, hosts: { a: { slice_index: 4, slice: '10.240.4.0/24' } } }));
+    expect(await readAllocations(inventory)).toEqual(new Map([['a', 4]]));
+    expect(await readLastRuns(inventory)).toEqual(new Map());
   });
 });

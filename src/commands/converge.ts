@@ -102,7 +102,12 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
   if (typeof outcome === 'number') return outcome;
   const result = outcome;
   // --confirm's own plan is not this result: what it returns here was applied.
-  if (!options.check) await writeLastRuns(inventory, lastRuns(result, action, new Date()));
+  if (!options.check) {
+    // The hosts' state is what counts: a record that cannot be written costs a warning, not the run.
+    await writeLastRuns(inventory, lastRuns(result, action, new Date())).catch((error: unknown) => {
+      output.err(`meshctl: warning: could not record this run in the state file: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
 
   if (options.json) {
     const json = { ...resultJson(result), ...(findings.length === 0 ? {} : { preflight: findingsJson(findings) }) };

@@ -410,7 +410,7 @@ describe('become', () => {
     await withConnection(becomeHost(), async (c) => {
       const error = await connectError(c.exec(['id', '-u']));
       expect(error.reason).toBe('become');
-      expect(error.message).toMatch(/needs a password.*becomePasswordEnv/);
+      expect(error.message).toMatch(/needs a password.*become_password_env/);
       expect((await c.exec(['id', '-u'], { become: false })).code).toBe(0);
     });
     await withConnection(

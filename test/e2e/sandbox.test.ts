@@ -39,7 +39,7 @@ describe('sandbox', () => {
     dir = await mkdtemp(join(tmpdir(), 'meshctl-sandbox-e2e-'));
     // A directory that does not exist yet: `up` creates it.
     inventoryPath = join(dir, 'lab', 'inventory.yaml');
-    state = await sandboxUp({ hosts: 2, backend: 'ovs-gre', inventoryPath, sets: ['mesh.mtu=1400'], log });
+    state = await sandboxUp({ hosts: 2, backend: 'ovs-gre', suite: 'bookworm', inventoryPath, sets: ['mesh.mtu=1400'], log });
   });
 
   afterAll(async () => {
@@ -105,15 +105,15 @@ describe('sandbox', () => {
   it('starts a stopped host again on a second up, keeping the others', async () => {
     const ids = await docker('ps', '-aq', '--no-trunc', '--filter', `label=meshctl.sandbox=${state.name}`);
     await sandboxHostAction({ inventoryPath, action: 'stop', host: 'node1', log });
-    const again = await sandboxUp({ hosts: 2, backend: 'ovs-gre', inventoryPath, sets: [], log });
+    const again = await sandboxUp({ hosts: 2, backend: 'ovs-gre', suite: 'bookworm', inventoryPath, sets: [], log });
     expect(again.networks).toEqual(state.networks);
     expect(await docker('ps', '-aq', '--no-trunc', '--filter', `label=meshctl.sandbox=${state.name}`)).toBe(ids);
     expect(await ssh(state, state.hosts[0]?.address ?? '', 'sudo -n true && echo ok')).toBe('ok\n');
   });
 
   it('refuses to reuse the sandbox for another host count', async () => {
-    await expect(sandboxUp({ hosts: 3, backend: 'ovs-gre', inventoryPath, sets: [], log })).rejects.toThrow(UsageError);
-    await expect(sandboxUp({ hosts: 2, backend: 'nope', inventoryPath, sets: [], log })).rejects.toThrow(/ovs-gre/);
+    await expect(sandboxUp({ hosts: 3, backend: 'ovs-gre', suite: 'bookworm', inventoryPath, sets: [], log })).rejects.toThrow(UsageError);
+    await expect(sandboxUp({ hosts: 2, backend: 'nope', suite: 'bookworm', inventoryPath, sets: [], log })).rejects.toThrow(/ovs-gre/);
   });
 
   it('removes containers, networks and the state directory, and can do it twice', async () => {

@@ -10,6 +10,7 @@ import { InputError } from '../../../src/errors.js';
 import { parseInventory } from '../../../src/inventory/load.js';
 import { planInventory } from '../../../src/inventory/plan.js';
 import { modules } from '../../../src/modules/index.js';
+import { refusedWith } from './refused-with.js';
 
 const HOSTS = `hosts:
   - name: node1
@@ -33,15 +34,7 @@ function inventoryText(docker: { top?: string; group?: string; host?: string }, 
   return `${top}${group}${hosts}${mesh(backend)}`;
 }
 
-function problemsOf(text: string): string[] {
-  try {
-    parseInventory(text, 'inv.yaml');
-  } catch (error) {
-    if (error instanceof InputError) return error.problems.map((p) => `${p.line}:${p.column} ${p.field}: ${p.message}`);
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (text: string): string[] => refusedWith(() => parseInventory(text, 'inv.yaml'));
 
 /** The line of the first line of `text` containing `needle` (1-based). */
 function lineOf(text: string, needle: string): number {

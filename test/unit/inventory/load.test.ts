@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../../src/errors.js';
 import { parseInventory } from '../../../src/inventory/load.js';
+import { refusedWith } from './refused-with.js';
 
 const VALID = `# three hosts, GRE mesh
 ssh:
@@ -31,15 +31,7 @@ mesh:
     interface: eth1
 `;
 
-function problemsOf(text: string): string[] {
-  try {
-    parseInventory(text, 'inv.yaml');
-  } catch (error) {
-    if (error instanceof InputError) return error.problems.map((p) => `${p.line}:${p.column} ${p.field}: ${p.message}`);
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (text: string): string[] => refusedWith(() => parseInventory(text, 'inv.yaml'));
 
 describe('parseInventory', () => {
   it('resolves defaults, merged settings and relative paths', () => {

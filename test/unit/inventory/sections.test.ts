@@ -4,10 +4,10 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hostVars } from '../../../src/engine/vars.js';
-import { InputError } from '../../../src/errors.js';
 import { parseInventory } from '../../../src/inventory/load.js';
 import { planInventory } from '../../../src/inventory/plan.js';
 import { moduleSourceSchema } from '../../../src/packages/source.js';
+import { refusedWith } from './refused-with.js';
 
 // Inside test/unit/, so that `key: ../packages/files/...` resolves next to this file.
 const file = path.join(import.meta.dirname, 'inv.yaml');
@@ -42,15 +42,7 @@ const SOURCES = `package_sources:
     yum: { baseurl: "https://rpm.releases.hashicorp.com/RHEL/9/x86_64/stable", gpgkey: "https://rpm.releases.hashicorp.com/gpg" }
 `;
 
-function problemsOf(text: string): string[] {
-  try {
-    parseInventory(text, file);
-  } catch (error) {
-    if (error instanceof InputError) return error.problems.map((p) => `${p.line}:${p.column} ${p.field}: ${p.message}`);
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (text: string): string[] => refusedWith(() => parseInventory(text, file));
 
 function varsOf(text: string, hostName: string): Record<string, unknown> {
   const inventory = parseInventory(text, file);

@@ -1,18 +1,10 @@
 // The INI reader on its own: Ansible's dialect and the line and column of everything it reads.
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../../../src/errors.js';
 import { parseIniInventory } from '../../../../src/inventory/ansible/ini.js';
 import { expandHostPattern } from '../../../../src/inventory/ansible/model.js';
+import { refusedWith } from '../refused-with.js';
 
-function problemsOf(text: string): string[] {
-  try {
-    parseIniInventory(text, 'hosts.ini');
-  } catch (error) {
-    if (error instanceof InputError) return error.problems.map((p) => `${p.line}:${p.column} ${p.field}: ${p.message}`);
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (text: string): string[] => refusedWith(() => parseIniInventory(text, 'hosts.ini'));
 
 describe('parseIniInventory', () => {
   it('reads ungrouped hosts, groups, children, :vars, quotes, ports and comments', () => {

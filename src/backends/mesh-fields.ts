@@ -7,6 +7,9 @@ export const bridgeName = z.string().regex(/^[A-Za-z0-9_-]{1,15}$/, 'must be a b
 
 export const DEFAULT_UNDERLAY_MTU = 1500;
 
+/** What VXLAN adds to a frame: outer IPv4 (20) + UDP (8) + VXLAN (8) headers + the inner Ethernet header (14). */
+export const VXLAN_OVERHEAD = 50;
+
 export const commonMeshFields = {
   /** The address pool all containers of the mesh share, e.g. 172.17.0.0/16. */
   pool: z.string(),

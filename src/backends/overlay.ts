@@ -7,13 +7,10 @@ import { z } from 'zod';
 import type { FieldProblem } from '../errors.js';
 import { isIPv4Network, prefixOf, rangeContains } from '../network/ipv4.js';
 import { defineBackend } from './backend.js';
-import { commonMeshFields } from './mesh-fields.js';
+import { commonMeshFields, VXLAN_OVERHEAD } from './mesh-fields.js';
 import { KV_TYPES } from '../kv/endpoints.js';
 
 export const OVERLAY_STORES = ['consul', 'etcd', 'zookeeper', 'swarm', 'auto'] as const;
-
-/** Outer IPv4 (20) + UDP (8) + VXLAN (8) headers + the inner Ethernet header (14). */
-const VXLAN_OVERHEAD = 50;
 
 /** Where dockerd listens for its peers' overlay control traffic with a cluster store. */
 const ADVERTISE_PORT = 2376;

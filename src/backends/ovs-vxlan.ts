@@ -4,13 +4,12 @@
 // needs no spanning tree: a frame that came in from one tunnel never leaves by another.
 import { z } from 'zod';
 import { defineBackend } from './backend.js';
-import { commonMeshFields, ovsFields } from './mesh-fields.js';
+import { commonMeshFields, ovsFields, VXLAN_OVERHEAD } from './mesh-fields.js';
 
 export const ovsVxlan = defineBackend({
   name: 'ovs-vxlan',
   summary: 'Open vSwitch bridges in a full mesh of VXLAN tunnels (split horizon, no spanning tree); a routed subnet per host',
-  // Outer IPv4 (20) + UDP (8) + VXLAN (8) headers + the inner Ethernet header (14).
-  overhead: 50,
+  overhead: VXLAN_OVERHEAD,
   meshSchema: z.strictObject({
     backend: z.literal('ovs-vxlan'),
     ...commonMeshFields,

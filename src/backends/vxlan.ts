@@ -7,11 +7,8 @@ import { z } from 'zod';
 import type { FieldProblem } from '../errors.js';
 import { isIPv4, isIPv4Network, rangeContains } from '../network/ipv4.js';
 import { defineBackend } from './backend.js';
-import { commonMeshFields, interfaceName } from './mesh-fields.js';
+import { commonMeshFields, interfaceName, VXLAN_OVERHEAD } from './mesh-fields.js';
 import { vtepMac } from '../modules/vxlan-routes-state.js';
-
-// Outer IPv4 (20) + UDP (8) + VXLAN (8) headers + the inner Ethernet header (14), as ovs-vxlan.
-const VXLAN_OVERHEAD = 50;
 
 const vxlanDefaults = { mode: 'vxlan' as const, vni: 1, port: 8472, device: 'flannel.1' };
 

@@ -36,11 +36,12 @@ export function prepareTasks(
   registered?: Registered,
 ): PreparedPlay[] {
   const problems: InputProblem[] = [];
-  const varsOf = new Map(inventory.hosts.map((host) => [host.name, hostVars(inventory, plan, host, options, registered ?? new Map())]));
+  const known: Registered = registered ?? new Map();
+  const varsOf = new Map(inventory.hosts.map((host) => [host.name, hostVars(inventory, plan, host, options, known)]));
   const plays = playbook.plays[action].map((play) => {
     const byHost = new Map<string, PreparedTask[]>();
     for (const host of selectHosts(inventory.hosts, play.hosts)) {
-      byHost.set(host.name, prepareHost(play.tasks, host, varsOf.get(host.name) ?? {}, problems, registered ?? new Map()));
+      byHost.set(host.name, prepareHost(play.tasks, host, varsOf.get(host.name) ?? {}, problems, known));
     }
     return { name: play.name, anyErrorsFatal: play.anyErrorsFatal, tasks: byHost };
   });

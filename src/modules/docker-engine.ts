@@ -10,10 +10,12 @@
 // three). The stores are the libkv packages whose paths the dockerd binary holds.
 import { z } from 'zod';
 import { defineModule, FactParseError, ok, refuse } from '../engine/module.js';
+import { KV_TYPES, type KvType } from '../kv/endpoints.js';
 import type { ExecResult } from '../transport/connection.js';
 
-export const CLUSTER_STORES = ['consul', 'etcd', 'zookeeper'] as const;
-export type ClusterStore = (typeof CLUSTER_STORES)[number];
+// Docker's cluster stores are the stores meshctl runs.
+export const CLUSTER_STORES = KV_TYPES;
+export type ClusterStore = KvType;
 
 const params = z.strictObject({
   cluster_store: z.enum(CLUSTER_STORES).optional(),

@@ -36,6 +36,7 @@ export interface VerifyOptions {
 }
 
 const RETRY_PAUSE_MS = 2000;
+const PROBE_START_TRIES = 3;
 
 export async function verifyPingMatrix(options: VerifyOptions, output: Output): Promise<number> {
   const { inventory, plan, connect, warnings } = await loadContext(options.inventory);
@@ -106,12 +107,18 @@ async function startProbes(
   log: (line: string) => void,
 ): Promise<Map<string, ProbeOrProblem>> {
   const entries = await mapLimit([...connections], forks, async ([name, conn]): Promise<[string, ProbeOrProblem]> => {
-    try {
-      if ((await ensureProbeImage(conn)) === 'built') log(`${name}: built the probe image`);
-      return [name, await startProbe(conn, { bulk, network })];
-    } catch (error) {
-      if (!(error instanceof MeshctlError)) throw error;
-      return [name, { host: name, problem: error.message }];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if ((await ensureProbeImage(conn)) === 'built') log(`${name}: built the probe image`);
+        return [name, await startProbe(conn, { bulk, network })];
+      } catch (error) {
+        if (!(error instanceof MeshctlError)) throw error;
+        // On a multi-host network a start can fail for a moment (the store still holds an
+        // endpoint an earlier probe left): a few tries before the host counts as failed.
+        if (attempt >= PROBE_START_TRIES) return [name, { host: name, problem: error.message }];
+        log(`${name}: ${error.message}; trying again`);
+        await sleep(RETRY_PAUSE_MS);
+      }
     }
   });
   return new Map(entries);

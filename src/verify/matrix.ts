@@ -11,21 +11,22 @@ export interface PairResult {
   throughput_mbps?: number | null;
   /** False when either end has no usable probe, so the pair was never tried (not part of the JSON contract). */
   probed: boolean;
-  /** Why the pair failed (not part of the JSON contract). */
+  /** Why the pair failed (in the JSON only on a failing pair). */
   problem?: string;
 }
 
 /** Each host's containers reaching an address outside the mesh (the outside router of a flat L2). */
 export interface GatewayResult {
   address: string;
-  /** `probed` is false when the host has no usable probe (not part of the JSON contract, nor is `problem`). */
+  /** `probed` is false when the host has no usable probe (not part of the JSON contract; `problem` is, on a failing host). */
   hosts: { host: string; ok: boolean; rtt_ms: number | null; probed: boolean; problem?: string }[];
 }
 
 export interface MatrixJson {
   ok: boolean;
-  pairs: Omit<PairResult, 'problem' | 'probed'>[];
-  gateway?: { address: string; hosts: { host: string; ok: boolean; rtt_ms: number | null }[] };
+  /** `problem` only on a failing pair: why it failed. */
+  pairs: Omit<PairResult, 'probed'>[];
+  gateway?: { address: string; hosts: { host: string; ok: boolean; rtt_ms: number | null; problem?: string }[] };
 }
 
 /** The probes a pair failed, the most basic first; a pair whose three probes passed can still fail its transfer. */
@@ -44,12 +45,18 @@ export function failedProbes(pair: PairResult): FailedProbe[] {
 export function matrixJson(pairs: readonly PairResult[], gateway?: GatewayResult): MatrixJson {
   const json: MatrixJson = {
     ok: matrixOk(pairs, gateway),
-    pairs: pairs.map(({ from, to, ok, rtt_ms, tcp_ok, mtu_ok, throughput_mbps }) =>
-      throughput_mbps === undefined ? { from, to, ok, rtt_ms, tcp_ok, mtu_ok } : { from, to, ok, rtt_ms, tcp_ok, mtu_ok, throughput_mbps },
-    ),
+    // A failing pair says why, as the text matrix does: a script reading the JSON needs it too.
+    pairs: pairs.map(({ from, to, ok, rtt_ms, tcp_ok, mtu_ok, throughput_mbps, problem }) => ({
+      from, to, ok, rtt_ms, tcp_ok, mtu_ok,
+      ...(throughput_mbps === undefined ? {} : { throughput_mbps }),
+      ...(ok || problem === undefined ? {} : { problem }),
+    })),
   };
   if (gateway !== undefined) {
-    json.gateway = { address: gateway.address, hosts: gateway.hosts.map(({ host, ok, rtt_ms }) => ({ host, ok, rtt_ms })) };
+    json.gateway = {
+      address: gateway.address,
+      hosts: gateway.hosts.map(({ host, ok, rtt_ms, problem }) => ({ host, ok, rtt_ms, ...(ok || problem === undefined ? {} : { problem }) })),
+    };
   }
   return json;
 }

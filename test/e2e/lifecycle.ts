@@ -16,7 +16,7 @@ export interface RunJson {
 }
 export interface MatrixJson {
   ok: boolean;
-  pairs: { from: string; to: string; ok: boolean; rtt_ms: number | null; tcp_ok: boolean; mtu_ok: boolean }[];
+  pairs: { from: string; to: string; ok: boolean; rtt_ms: number | null; tcp_ok: boolean; mtu_ok: boolean; problem?: string }[];
   gateway?: { address: string; hosts: { host: string; ok: boolean; rtt_ms: number | null }[] };
 }
 export interface StatusJson {
@@ -243,7 +243,7 @@ export async function expectMatrixOk(lab: Lab, count: number): Promise<MatrixJso
   // The JSON says which pairs failed; the text says why: fetched only when something failed.
   const why = body.ok ? '' : (await meshctl(['verify', 'ping-matrix', '-i', lab.inventory, '--timeout', '10'])).stdout;
   for (const pair of body.pairs) {
-    expect(pair, why).toMatchObject({ ok: true, tcp_ok: true, mtu_ok: true });
+    expect(pair, `${pair.from} → ${pair.to}: ${pair.problem ?? ''}\n${why}`).toMatchObject({ ok: true, tcp_ok: true, mtu_ok: true });
     expect(pair.rtt_ms).toBeGreaterThan(0);
   }
   expect(body.ok).toBe(true);

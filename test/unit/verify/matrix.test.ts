@@ -18,10 +18,10 @@ describe('the gateway in the verdict', () => {
     expect(matrixJson([pair('a', 'b', false), pair('b', 'a')], reached).ok).toBe(false);
   });
 
-  it('reports the gateway per host in JSON, without the problem text', () => {
+  it('reports the gateway per host in JSON, with the problem of a host that failed', () => {
     expect(matrixJson(pairs, lost).gateway).toEqual({
       address: '10.0.0.254',
-      hosts: [{ host: 'a', ok: true, rtt_ms: 0.3 }, { host: 'b', ok: false, rtt_ms: null }],
+      hosts: [{ host: 'a', ok: true, rtt_ms: 0.3 }, { host: 'b', ok: false, rtt_ms: null, problem: 'ping lost' }],
     });
     expect(matrixJson(pairs)).not.toHaveProperty('gateway');
   });
@@ -52,7 +52,10 @@ describe('throughput in the outputs', () => {
   it('adds throughput_mbps to each pair of the JSON only when measured', () => {
     expect(matrixJson(pairs).pairs).toEqual([
       { from: 'a', to: 'b', ok: true, rtt_ms: 0.5, tcp_ok: true, mtu_ok: true, throughput_mbps: 812.34 },
-      { from: 'b', to: 'a', ok: false, rtt_ms: 0.5, tcp_ok: true, mtu_ok: true, throughput_mbps: null },
+      {
+        from: 'b', to: 'a', ok: false, rtt_ms: 0.5, tcp_ok: true, mtu_ok: true, throughput_mbps: null,
+        problem: 'bulk TCP transfer got 0 of 4194304 bytes in 0.0 s (limit 5 s) (10.240.2.2)',
+      },
     ]);
     expect(matrixJson([pair('a', 'b')]).pairs[0]).not.toHaveProperty('throughput_mbps');
   });

@@ -105,12 +105,12 @@ describe('matrix', () => {
     expect(text).toContain('✗ mtu');
     expect(text).toContain('Verdict: FAILED: 1/2 pairs broken.');
   });
-  it('keeps the JSON contract and fails an empty matrix', () => {
+  it('keeps the JSON contract, says why a pair failed, and fails an empty matrix', () => {
     expect(matrixJson(pairs)).toEqual({
       ok: false,
       pairs: [
         { from: 'a', to: 'b', ok: true, rtt_ms: 0.5, tcp_ok: true, mtu_ok: true },
-        { from: 'b', to: 'a', ok: false, rtt_ms: 0.7, tcp_ok: true, mtu_ok: false },
+        { from: 'b', to: 'a', ok: false, rtt_ms: 0.7, tcp_ok: true, mtu_ok: false, problem: '1462-byte DF ping lost' },
       ],
     });
     expect(matrixJson([]).ok).toBe(false);

@@ -3,6 +3,7 @@
 // task that changes something runs its steps, then its facts and those of the later tasks (which
 // its change may have moved: a package installed, a service started) are read again in one round
 // trip: its own must now show nothing to change, the later tasks are planned from the rest.
+import { readFile } from 'node:fs/promises';
 import { CommandTimeoutError, TaskError } from '../errors.js';
 import type { Connection, ExecResult } from '../transport/connection.js';
 import { readFactBatch } from './fact-batch.js';
@@ -139,7 +140,11 @@ function noticeOf(plan: Plan): { notice?: true } {
 
 /** Steps as shown: each script and file content through `redact`. */
 export function redactSteps(steps: readonly Step[], redact: (text: string) => string): Step[] {
-  return steps.map((step) => (step.kind === 'run' ? { ...step, script: redact(step.script) } : { ...step, content: redact(step.content) }));
+  return steps.map((step) => {
+    if (step.kind === 'run') return { ...step, script: redact(step.script) };
+    // An upload's bytes are the user's own file, never shown.
+    return step.kind === 'put' ? { ...step, content: redact(step.content) } : step;
+  });
 }
 
 function parseFact(host: string, taskName: string, name: string, query: FactQuery<unknown>, result: ExecResult): unknown {
@@ -168,7 +173,8 @@ async function runSteps(conn: Connection, taskName: string, steps: readonly Step
       batch.push(step.script);
     } else {
       await flush();
-      await conn.putFile(step.path, step.content, { mode: step.mode });
+      const content = step.kind === 'put' ? step.content : await readFile(step.source);
+      await conn.putFile(step.path, content, { mode: step.mode });
     }
   }
   await flush();

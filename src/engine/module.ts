@@ -22,7 +22,9 @@ export interface FactQuery<T> {
  */
 export type Step =
   | { kind: 'run'; script: string }
-  | { kind: 'put'; path: string; content: string; mode: number; before?: string | null };
+  | { kind: 'put'; path: string; content: string; mode: number; before?: string | null }
+  /** A file of the controller's (a package to ship) copied to `path` as it is, read when the step runs. */
+  | { kind: 'upload'; path: string; source: string; size: number; mode: number };
 
 export type Plan =
   | { changed: false; reason: string; notice?: boolean }
@@ -83,6 +85,9 @@ export const change = (reason: string, steps: Step[], options: { notice?: boolea
 export const run = (script: string): Step => ({ kind: 'run', script });
 export const put = (path: string, content: string, mode = 0o644, before?: string | null): Step =>
   before === undefined ? { kind: 'put', path, content, mode } : { kind: 'put', path, content, mode, before };
+
+/** Copies the controller's file `source` (of `size` bytes) to `path` on the host. */
+export const upload = (source: string, path: string, size: number, mode = 0o644): Step => ({ kind: 'upload', path, source, size, mode });
 
 /** What a file fact says a put replaces: its text, or null when there is no such file. */
 export const textBefore = (file: { exists: false } | { exists: true; text: string }): string | null => (file.exists ? file.text : null);

@@ -7,7 +7,7 @@ import type { RunResult } from './result.js';
 import { unifiedDiff } from './unified-diff.js';
 
 /** A step as `--json` shows it: the script, or the file with its diff. */
-export type StepJson = { run: string } | { put: string; diff: string };
+export type StepJson = { run: string } | { put: string; diff: string } | { upload: string; from: string; bytes: number };
 
 export interface TaskJson {
   task: string;
@@ -25,7 +25,9 @@ export function putDiff(step: Extract<Step, { kind: 'put' }>, host: string): str
 }
 
 export function stepJson(step: Step, host: string): StepJson {
-  return step.kind === 'run' ? { run: step.script } : { put: step.path, diff: putDiff(step, host) };
+  if (step.kind === 'run') return { run: step.script };
+  if (step.kind === 'upload') return { upload: step.path, from: step.source, bytes: step.size };
+  return { put: step.path, diff: putDiff(step, host) };
 }
 
 /** Every task of each host, with the steps of those that change. */
@@ -71,6 +73,8 @@ export function formatPlan(result: RunResult, options: { colour: boolean }): str
       for (const step of task.steps ?? []) {
         if (step.kind === 'run') {
           lines.push('    run:', indent(step.script, '      '));
+        } else if (step.kind === 'upload') {
+          lines.push(`    upload: ${step.source} → ${step.path} (${step.size} bytes)`);
         } else {
           const diff = putDiff(step, host).split('\n').map((line) => (options.colour ? paint(line) : line));
           lines.push(indent(diff.join('\n'), '    '));

@@ -6,6 +6,7 @@
 import type { Host, Inventory } from '../inventory/types.js';
 import { kvVars } from '../kv/endpoints.js';
 import type { MeshPlan } from '../network/plan.js';
+import type { PackageFile } from '../packages/package-file.js';
 import type { Registered } from './prepare.js';
 import type { Vars } from './template.js';
 
@@ -19,6 +20,15 @@ export interface RunOptions {
  * outputs of the first host, in inventory order, that registered NAME) and the backend's
  * `decide` values under `mesh.` (overlay's `auto` choice, from the engines found).
  */
+/**
+ * `source` (distro | packages, for `when:`), the files to ship (package_files' `packages`) and
+ * their names (what `down --purge` removes).
+ */
+function shippedVars(files: PackageFile[] | undefined): { source: 'distro' | 'packages'; packages: PackageFile[]; package_names: string[] } {
+  if (files === undefined) return { source: 'distro', packages: [], package_names: [] };
+  return { source: 'packages', packages: files, package_names: [...new Set(files.map((file) => file.name))] };
+}
+
 export function hostVars(inventory: Inventory, plan: MeshPlan, host: Host, options: RunOptions, registered: Registered = new Map()): Vars {
   const hostPlan = plan.hosts.get(host.name);
   if (hostPlan === undefined) throw new Error(`no plan for host ${host.name}`);
@@ -49,7 +59,8 @@ export function hostVars(inventory: Inventory, plan: MeshPlan, host: Host, optio
     kv: inventory.kv === undefined ? false : kvVars(inventory.kv, host.name),
     package_sources: inventory.packageSources,
     // The docker_daemon tasks' user_settings: merged with the backend's own keys on the host.
-    docker: { daemon: host.docker.daemon, insecure_tcp: host.docker.insecureTcp },
+    docker: { daemon: host.docker.daemon, insecure_tcp: host.docker.insecureTcp, ...shippedVars(inventory.shipped.docker) },
+    ovs: shippedVars(inventory.shipped.ovs),
     purge: options.purge,
   };
 }

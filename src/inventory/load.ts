@@ -17,6 +17,7 @@ import { schemaMessages, schemaProblems } from './schema-problems.js';
 import { isAnsibleInventory, readAnsibleInventory } from './ansible/read.js';
 import { inventorySchema, type RawHost, type RawInventory } from './schema.js';
 import { resolveConnection, resolvePath, SshConfigFiles, type ResolvedConnection } from './ssh-settings.js';
+import { resolveShipped } from './shipped.js';
 import type { Host, Inventory, MeshSpec, SourceLocation } from './types.js';
 import { readYaml } from './yaml.js';
 
@@ -119,7 +120,9 @@ function validateInventory({ file, value, problemAt, problems: early = [] }: Inv
     const { message: _, ...location } = problemAt(fieldPath, '');
     return location;
   };
-  const inventory = { ...resolveInventory(raw, file, backend, connections.resolved, sourceOf), packageSources: sources.resolved };
+  const shipped = resolveShipped({ ovs: raw.ovs?.source, docker: raw.docker?.source }, baseDir);
+  if (shipped.problems.length > 0) throw new InputError(inFileOrder(shipped.problems.map((p) => problemAt(p.path, p.message))));
+  const inventory = { ...resolveInventory(raw, file, backend, connections.resolved, sourceOf), packageSources: sources.resolved, shipped: shipped.shipped };
   return { inventory, raw, problemAt };
 }
 
@@ -175,7 +178,7 @@ function resolveInventory(
   backend: Backend,
   connections: readonly ResolvedConnection[],
   sourceOf: (fieldPath: FieldPath) => SourceLocation,
-): Omit<Inventory, 'packageSources'> {
+): Omit<Inventory, 'packageSources' | 'shipped'> {
   const hosts = raw.hosts.map((host, index) => resolveHost(raw, host, index, connections[index], sourceOf));
   const groups = Object.keys(raw.groups ?? {});
   const inventory = { file, hosts, groups, mesh: resolveMesh(raw, backend), backend };

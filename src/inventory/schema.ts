@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { backends, type MeshSchema } from '../backends/index.js';
 import { KV_TYPES } from '../kv/endpoints.js';
 import { dockerSchema } from './docker.js';
+import { shippedSourceSchema } from './shipped.js';
 import { inventorySourceSchema } from '../packages/source.js';
 import { HOST_KEY_POLICIES } from './types.js';
 
@@ -95,7 +96,13 @@ export const kvSchema = z.strictObject({
 export const inventorySchema = z.strictObject({
   vars: vars.optional(),
   ssh: sshSchema.optional(),
-  docker: dockerSchema.optional(),
+  docker: dockerSchema
+    .extend({ source: shippedSourceSchema.optional().describe("where Docker comes from, for every host: distro (default) or { packages: DIR }") })
+    .optional(),
+  ovs: z
+    .strictObject({ source: shippedSourceSchema.optional().describe('where Open vSwitch comes from, for every host: distro (default) or { packages: DIR }') })
+    .optional()
+    .describe('Open vSwitch, for the backends that use it'),
   ...becomeFields,
   groups: z.record(z.string(), groupSchema).optional().describe('named settings that hosts take by listing the group'),
   hosts: z.array(hostSchema).min(1, 'at least one host is needed'),

@@ -4,6 +4,7 @@ import type { InputProblem } from '../errors.js';
 import type { KvStore } from '../kv/endpoints.js';
 import type { JsonObject } from '../modules/daemon-settings.js';
 import type { PackageSource } from '../packages/source.js';
+import type { ShippedPackages } from './shipped.js';
 
 /** How a server's host key is judged against known_hosts (OpenSSH's StrictHostKeyChecking). */
 export const HOST_KEY_POLICIES = ['accept-new', 'strict', 'off'] as const;
@@ -87,4 +88,6 @@ export interface Inventory {
    * inventory's), as the package_sources module takes them: each key file read and armored.
    */
   packageSources: PackageSource[];
+  /** `ovs.source` / `docker.source: { packages: DIR }`: the files read from DIR; absent: the distribution's. */
+  shipped: ShippedPackages;
 }

@@ -10,6 +10,7 @@ import { meshLinks } from './mesh-links.js';
 import { note } from './note.js';
 import { ovsBridge } from './ovs-bridge.js';
 import { ovsTunnels } from './ovs-tunnels.js';
+import { packageFiles } from './package-files.js';
 import { packageSources } from './package-sources.js';
 import { packages } from './packages.js';
 import { service } from './service.js';
@@ -19,7 +20,7 @@ import { sysctl } from './sysctl.js';
 import { vxlanRoutes } from './vxlan-routes.js';
 
 const all: readonly AnyModule[] = [
-  packages, packageSources, sysctl, firewall, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink, kvStore, swarm, note, vxlanRoutes, subnetLease,
+  packages, packageFiles, packageSources, sysctl, firewall, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink, kvStore, swarm, note, vxlanRoutes, subnetLease,
 ];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((module) => [module.name, module]));

@@ -153,7 +153,8 @@ function installCommand(manager: PackageManager, names: string[], downgrade: boo
 }
 
 function removeCommand(manager: PackageManager, names: string[]): string {
-  if (manager === 'apt') return `${NONINTERACTIVE} ${shellJoin([...APT, 'remove', '-y', ...names])}`;
+  // Shipped packages are held (package_files): removing one is what was asked, not a change of a hold's intent.
+  if (manager === 'apt') return `${NONINTERACTIVE} ${shellJoin([...APT, 'remove', '-y', '--allow-change-held-packages', ...names])}`;
   return shellJoin([manager, '-y', 'remove', ...names]);
 }
 

@@ -177,3 +177,35 @@ ${HOSTS.replace('    groups: [kv]\n', '')}`;
     ]);
   });
 });
+
+describe('ovs.source and docker.source', () => {
+  const hosts = HOSTS.replace('    groups: [kv]\n', '');
+
+  it('gives playbooks the files of the directory, read from the files themselves, and their names; distro by default', () => {
+    const vars = varsOf(`ovs:\n  source: { packages: ../packages/ship }\n${hosts}`, 'node2');
+    const ovs = vars['ovs'] as { source: string; package_names: string[]; packages: { path: string; format: string; version: string; arch: string }[] };
+    expect(ovs.source).toBe('packages');
+    expect(ovs.package_names).toEqual(['meshctl-hello']);
+    expect(ovs.packages.map((f) => [path.basename(f.path), f.format, f.version, f.arch])).toEqual([
+      ['meshctl-hello-1.2-3.noarch.rpm', 'rpm', '1:1.2-3', 'noarch'],
+      ['meshctl-hello_1.2-3_all.deb', 'deb', '1.2-3', 'all'],
+    ]);
+    expect(varsOf(hosts, 'node2')['docker']).toMatchObject({ source: 'distro', packages: [], package_names: [] });
+    expect(varsOf(hosts, 'node2')['ovs']).toEqual({ source: 'distro', packages: [], package_names: [] });
+  });
+
+  it('refuses a directory that is missing, empty of packages, or holds two versions of one package, at the field', () => {
+    const dir = import.meta.dirname;
+    expect(problemsOf(`docker:\n  source: { packages: no-such-dir }\n${hosts}`)).toEqual([`2:23 docker.source.packages: no such directory: ${dir}/no-such-dir`]);
+    expect(problemsOf(`ovs:\n  source: { packages: bad }\n${hosts}`)).toEqual([`2:23 ovs.source.packages: ${dir}/bad holds no .deb or .rpm file`]);
+    // files/ holds one deb twice (xz and gzip): one name and architecture, two files.
+    expect(problemsOf(`ovs:\n  source: { packages: ../packages/files }\n${hosts}`)).toEqual([
+      expect.stringMatching(/^2:23 ovs\.source\.packages: .*holds two meshctl-hello packages for all: meshctl-hello_1\.2-3_all\.deb \(1\.2-3\) and meshctl-hello_1\.2-3_all\.gz\.deb \(1\.2-3\); keep one$/),
+    ]);
+  });
+
+  it('refuses another spelling of the source, at the field', () => {
+    const [problem] = problemsOf(`ovs:\n  source: build\n${hosts}`);
+    expect(problem).toMatch(/^2:11 ovs\.source: /);
+  });
+});

@@ -38,6 +38,7 @@ const fixtureStep = z.union([
       before: z.union([z.string(), z.null(), z.strictObject({ fact: z.string() })]).optional(),
     }),
   }),
+  z.strictObject({ upload: z.strictObject({ source: z.string(), path: z.string(), size: z.number().int(), mode: z.number().int() }) }),
 ]);
 
 const fileFactShape = z.union([z.object({ exists: z.literal(false) }), z.object({ exists: z.literal(true), text: z.string() })]);
@@ -63,6 +64,7 @@ type FixtureStep = z.output<typeof fixtureStep>;
 
 function asFixtureStep(step: Step): FixtureStep {
   if (step.kind === 'run') return { run: step.script };
+  if (step.kind === 'upload') return { upload: { source: step.source, path: step.path, size: step.size, mode: step.mode } };
   const put = { path: step.path, mode: step.mode, content: step.content };
   return { put: step.before === undefined ? put : { ...put, before: step.before } };
 }

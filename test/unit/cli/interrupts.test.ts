@@ -4,9 +4,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ABORT_GRACE_MS, FIRST_INTERRUPT, SECOND_INTERRUPT, withInterrupts } from '../../../src/cli/interrupts.js';
 import type { Interrupt } from '../../../src/engine/interrupt.js';
 
-function setup(): { signals: EventEmitter; exit: ReturnType<typeof vi.fn>; stderr: string[]; output: { out: () => void; err: (text: string) => void } } {
+function setup(): { signals: EventEmitter; exit: ReturnType<typeof vi.fn<(code: number) => void>>; stderr: string[]; output: { out: () => void; err: (text: string) => void } } {
   const stderr: string[] = [];
-  return { signals: new EventEmitter(), exit: vi.fn(), stderr, output: { out: () => undefined, err: (text) => stderr.push(text) } };
+  return { signals: new EventEmitter(), exit: vi.fn<(code: number) => void>(), stderr, output: { out: () => undefined, err: (text) => stderr.push(text) } };
 }
 
 afterEach(() => {

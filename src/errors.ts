@@ -20,6 +20,11 @@ export const ExitCode = {
   sandbox: 4,
   /** A bug in meshctl: printed with its stack. */
   internal: 70,
+  /**
+   * Interrupted (Ctrl-C or SIGTERM) before every host finished: the shell's 128 + SIGINT. The
+   * steps running at the first signal finished; the recap names the hosts left unfinished.
+   */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

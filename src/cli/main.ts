@@ -1,11 +1,12 @@
 // The meshctl command line: commands declared here, loaded lazily, and the one place that
-// turns errors into messages and exit codes.
+// turns errors and interrupts (Ctrl-C: interrupts.ts) into messages and exit codes.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, MeshctlError } from '../errors.js';
 import { backendNames } from '../backends/index.js';
 import { defaultSuite, suites } from '../sandbox/recipe.js';
 import { currentRunLog, RunLog, setCurrentRunLog } from '../logging/run-log.js';
 import { processOutput, type Output } from '../output.js';
+import { withInterrupts } from './interrupts.js';
 
 const DEFAULT_INVENTORY = 'inventory.yaml';
 
@@ -112,7 +113,7 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .option('--force', 'go on past the preflight findings that are safe to skip (printed as warnings)', false)
     .action(async (positional: string | undefined, opts: ConvergeFlags & { check: boolean; diff: boolean; confirm: boolean; yes: boolean; force: boolean }) => {
       const { converge } = await import('../commands/converge.js');
-      setExit(await converge('up', { ...opts, inventory: positional ?? opts.inventory, purge: false }, output));
+      setExit(await withInterrupts(output, (interrupt) => converge('up', { ...opts, inventory: positional ?? opts.inventory, purge: false }, output, undefined, interrupt)));
     });
 
   program
@@ -128,7 +129,7 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .option('--force', 'plan past the preflight findings that are safe to skip, as up --force would', false)
     .action(async (positional: string | undefined, opts: ConvergeFlags & { force: boolean }) => {
       const { converge } = await import('../commands/converge.js');
-      setExit(await converge('up', { ...opts, inventory: positional ?? opts.inventory, purge: false, check: true, diff: true }, output));
+      setExit(await withInterrupts(output, (interrupt) => converge('up', { ...opts, inventory: positional ?? opts.inventory, purge: false, check: true, diff: true }, output, undefined, interrupt)));
     });
 
   program
@@ -146,7 +147,7 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .option('--playbook <file>', "run this playbook instead of the backend's")
     .action(async (positional: string | undefined, opts: ConvergeFlags & { purge: boolean; check: boolean; diff: boolean }) => {
       const { converge } = await import('../commands/converge.js');
-      setExit(await converge('down', { ...opts, inventory: positional ?? opts.inventory }, output));
+      setExit(await withInterrupts(output, (interrupt) => converge('down', { ...opts, inventory: positional ?? opts.inventory }, output, undefined, interrupt)));
     });
 
   program
@@ -176,7 +177,7 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .option('--html <file>', 'also write the matrix as a self-contained HTML page')
     .action(async (opts: { inventory: string; forks: number; json: boolean; timeout: number; keepProbes: boolean; throughput: boolean; html?: string }) => {
       const { verifyPingMatrix } = await import('../commands/verify.js');
-      setExit(await verifyPingMatrix(opts, output));
+      setExit(await withInterrupts(output, (interrupt) => verifyPingMatrix(opts, output, interrupt)));
     });
 
   program

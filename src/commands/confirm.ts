@@ -14,8 +14,14 @@ export const terminalPrompt: Prompt = {
   interactive: process.stdin.isTTY === true,
   async ask(question) {
     const lines = createInterface({ input: process.stdin, output: process.stderr });
+    // On a terminal readline reads Ctrl-C itself (no SIGINT reaches the process): it means no.
+    const asking = new AbortController();
+    lines.on('SIGINT', () => asking.abort());
     try {
-      return await lines.question(question);
+      return await lines.question(question, { signal: asking.signal });
+    } catch (error) {
+      if (asking.signal.aborted) return '';
+      throw error;
     } finally {
       lines.close();
     }

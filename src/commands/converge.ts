@@ -3,11 +3,14 @@
 // inventory, so the hosts run build their tunnels and routes toward the others as well: a host
 // left out, or unreachable this time, joins by itself on a later run. `--diff` shows each
 // changing task's file diffs and scripts (`meshctl plan` is `up --check --diff`); `--confirm`
-// plans first, shows that, and applies only once the operator says yes.
+// plans first, shows that, and applies only once the operator says yes. Interrupted (Ctrl-C), it
+// starts nothing new, lets the running steps finish, and ends as every run does: sessions closed
+// (so their run locks go), the run recorded in the state file, the recap, exit 130.
 import type { PlaybookAction } from '../engine/playbook.js';
 import { chooseProgress } from '../engine/progress.js';
 import { formatPlan, planJson, wantsColour } from '../engine/plan-output.js';
 import { countHost, formatChanges, formatRecap, resultJson, runExitCode, runSucceeded, type RunResult } from '../engine/result.js';
+import { NEVER_INTERRUPTED, type InterruptSignals } from '../engine/interrupt.js';
 import { runPlays } from '../engine/run.js';
 import { withReachableSessions } from '../engine/sessions.js';
 import type { Output } from '../output.js';
@@ -42,7 +45,13 @@ export interface ConvergeOptions {
   force?: boolean;
 }
 
-export async function converge(action: PlaybookAction, options: ConvergeOptions, output: Output, prompt: Prompt = terminalPrompt): Promise<number> {
+export async function converge(
+  action: PlaybookAction,
+  options: ConvergeOptions,
+  output: Output,
+  prompt: Prompt = terminalPrompt,
+  interrupt: InterruptSignals = NEVER_INTERRUPTED,
+): Promise<number> {
   if (options.confirm === true && (options.check || options.json)) {
     throw new UsageError(`--confirm cannot go with ${options.check ? '--check' : '--json'}: it asks on the terminal before applying`);
   }
@@ -80,7 +89,7 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
       }
       if (findings.length > 0 && !options.json) output.err(formatFindings(findings, force));
     }
-    const runOn = (check: boolean): Promise<RunResult> => runPlays(tasks.plays, sessions, { forks: options.forks, check, progress, prepare: tasks.prepare, onSecret: (secret) => currentRunLog()?.addSecret(secret) });
+    const runOn = (check: boolean): Promise<RunResult> => runPlays(tasks.plays, sessions, { forks: options.forks, check, progress, interrupt, prepare: tasks.prepare, onSecret: (secret) => currentRunLog()?.addSecret(secret) });
     if (options.confirm !== true) return runOn(options.check);
     const planned = await runOn(true);
     const shown = formatPlan(planned, { colour });
@@ -92,6 +101,10 @@ export async function converge(action: PlaybookAction, options: ConvergeOptions,
       return runExitCode(planned);
     }
     if (changing === 0) return 0;
+    if (interrupt.stop.aborted) {
+      output.err('Nothing was applied: interrupted.');
+      return ExitCode.interrupted;
+    }
     if (!(await confirmApply(changing, { yes: options.yes === true, prompt }))) {
       output.err('Nothing was applied.');
       return 0;

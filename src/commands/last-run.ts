@@ -16,6 +16,7 @@ export function lastRuns(result: RunResult, action: PlaybookAction, endedAt: Dat
 }
 
 function lastRun(host: HostResult, action: PlaybookAction, at: string): LastRun {
+  if (host.interrupted !== undefined) return { action, at, outcome: 'interrupted', task: host.interrupted.task };
   const task = host.failure?.task ?? host.tasks.find((t) => t.status === 'failed')?.task;
   const outcome = host.unreachable ? 'unreachable' : host.failure !== undefined || task !== undefined ? 'failed' : 'ok';
   const run: LastRun = { action, at, outcome };
@@ -23,9 +24,9 @@ function lastRun(host: HostResult, action: PlaybookAction, at: string): LastRun 
   return run;
 }
 
-/** `up ok 3 min ago`, `down failed in links 2 h ago`. */
+/** `up ok 3 min ago`, `down failed in links 2 h ago`, `up interrupted at links just now`. */
 export function describeLastRun(run: LastRun, now: Date): string {
-  const where = run.task === undefined ? '' : ` in ${run.task}`;
+  const where = run.task === undefined ? '' : ` ${run.outcome === 'interrupted' ? 'at' : 'in'} ${run.task}`;
   return `${run.action} ${run.outcome}${where} ${ago(now.getTime() - Date.parse(run.at))}`;
 }
 

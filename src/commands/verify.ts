@@ -1,11 +1,14 @@
 // `meshctl verify ping-matrix`: a probe on every host, three probes for every ordered pair,
 // retried until the mesh settles or the timeout passes, then (--throughput) a timed bulk
 // transfer per pair; prints the matrix and a verdict, and (--html) writes it as a page.
+// Interrupted (Ctrl-C), it starts no further round, removes the probes (unless --keep-probes)
+// and exits 130 without a matrix, which would be half measured.
 import { constants } from 'node:fs';
 import { access, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, MeshctlError, UsageError } from '../errors.js';
+import { NEVER_INTERRUPTED, unlessAborted, type InterruptSignals } from '../engine/interrupt.js';
 import { mapLimit } from '../engine/map-limit.js';
 import { describeUnreachable, withSessions } from '../engine/sessions.js';
 import { rangeContains } from '../network/ipv4.js';
@@ -38,7 +41,7 @@ export interface VerifyOptions {
 const RETRY_PAUSE_MS = 2000;
 const PROBE_START_TRIES = 3;
 
-export async function verifyPingMatrix(options: VerifyOptions, output: Output): Promise<number> {
+export async function verifyPingMatrix(options: VerifyOptions, output: Output, interrupt: InterruptSignals = NEVER_INTERRUPTED): Promise<number> {
   const { inventory, plan, connect, warnings } = await loadContext(options.inventory);
   for (const warning of warnings) output.err(warning);
   if (options.html !== undefined) await checkWritable(options.html);
@@ -49,24 +52,35 @@ export async function verifyPingMatrix(options: VerifyOptions, output: Output): 
   };
 
   const { forks } = options;
+  const { stop } = interrupt;
   const outcome = await withSessions(inventory.hosts, connect, { forks }, async (connections) => {
     const network = inventory.backend.probeNetwork?.(inventory.mesh as never);
     const probes = await startProbes(connections, { forks, bulk: options.throughput === true, network }, log);
-    try {
+    const measure = async (): Promise<{ pairs: PairResult[]; gateway: GatewayResult | undefined }> => {
       const rangeOf = (slice: string): string => inventory.backend.containerRange?.(inventory.mesh as never, slice) ?? slice;
-      const pairs = await probeUntilSettled(names, connections, probes, plan, { timeoutMs: options.timeout * 1000, forks, rangeOf }, log);
-      if (options.throughput === true) await measureThroughput(names, connections, probes, pairs, forks, log);
+      const pairs = await probeUntilSettled(names, connections, probes, plan, { timeoutMs: options.timeout * 1000, forks, rangeOf, stop }, log);
+      if (options.throughput === true && !stop.aborted) await measureThroughput(names, connections, probes, pairs, forks, log);
       const gateway = gatewayAddress === undefined
         ? undefined
-        : await probeGateway(names, connections, probes, gatewayAddress, { timeoutMs: options.timeout * 1000, forks }, log);
+        : await probeGateway(names, connections, probes, gatewayAddress, { timeoutMs: options.timeout * 1000, forks, stop }, log);
       return { pairs, gateway };
+    };
+    try {
+      return await unlessAborted(measure(), interrupt.abort, undefined);
     } finally {
-      if (!options.keepProbes) await mapLimit([...connections.values()], forks, (conn) => removeProbe(conn).catch(() => undefined));
+      // Aborted (a second Ctrl-C), it leaves at once, probes and all.
+      if (!options.keepProbes && !interrupt.abort.aborted) await mapLimit([...connections.values()], forks, (conn) => removeProbe(conn).catch(() => undefined));
     }
   });
   if (!outcome.connected) {
     output.err(describeUnreachable(outcome.unreachable));
     return ExitCode.unreachable;
+  }
+  if (stop.aborted || outcome.value === undefined) {
+    if (options.json) output.out(JSON.stringify({ ok: false, interrupted: true }));
+    const left = options.keepProbes ? 'the probe containers were left running (--keep-probes)' : interrupt.abort.aborted ? 'the probe containers may be left running' : 'the probe containers were removed';
+    output.err(`verify: interrupted before the matrix was complete; ${left}`);
+    return ExitCode.interrupted;
   }
   const { pairs, gateway } = outcome.value;
   if (options.json) output.out(JSON.stringify(matrixJson(pairs, gateway)));
@@ -143,7 +157,7 @@ async function probeUntilSettled(
   connections: Map<string, Connection>,
   probes: Map<string, ProbeOrProblem>,
   plan: MeshPlan,
-  { timeoutMs, forks, rangeOf }: { timeoutMs: number; forks: number; rangeOf: (slice: string) => string },
+  { timeoutMs, forks, rangeOf, stop }: { timeoutMs: number; forks: number; rangeOf: (slice: string) => string; stop: AbortSignal },
   log: (line: string) => void,
 ): Promise<PairResult[]> {
   const problems = new Map(names.map((name) => [name, probeProblem(probes.get(name), plan, rangeOf)]));
@@ -156,7 +170,7 @@ async function probeUntilSettled(
       }),
   );
   const retrying = (round: number, count: number): string => `round ${round}: ${count} pair(s) not yet passing; retrying while the mesh settles`;
-  await inRounds(timeoutMs, () => pairs.filter((pair) => !pair.ok && pair.probed), retrying, log, (pending, round) =>
+  await inRounds({ timeoutMs, stop }, () => pairs.filter((pair) => !pair.ok && pair.probed), retrying, log, (pending, round) =>
     mapLimit(names, forks, async (from) => {
       const conn = connections.get(from);
       const fromHere = pending.filter((pair) => pair.from === from);
@@ -178,7 +192,7 @@ async function probeGateway(
   connections: Map<string, Connection>,
   probes: Map<string, ProbeOrProblem>,
   address: string,
-  { timeoutMs, forks }: { timeoutMs: number; forks: number },
+  { timeoutMs, forks, stop }: { timeoutMs: number; forks: number; stop: AbortSignal },
   log: (line: string) => void,
 ): Promise<GatewayResult> {
   const hosts: GatewayResult['hosts'] = names.map((host) => {
@@ -187,7 +201,7 @@ async function probeGateway(
     return { host, ok: false, rtt_ms: null, probed: problem === undefined, problem: problem ?? 'not probed yet' };
   });
   const retrying = (round: number, count: number): string => `gateway round ${round}: ${count} host(s) cannot reach ${address} yet; retrying`;
-  await inRounds(timeoutMs, () => hosts.filter((h) => !h.ok && h.probed), retrying, log, (pending) =>
+  await inRounds({ timeoutMs, stop }, () => hosts.filter((h) => !h.ok && h.probed), retrying, log, (pending) =>
     mapLimit(pending, forks, async (entry) => {
       const conn = connections.get(entry.host);
       if (conn === undefined) return;
@@ -203,11 +217,12 @@ async function probeGateway(
 }
 
 /**
- * Probes what `pending()` still lists, round after round, until nothing is left or the time is
- * up, pausing between rounds while the mesh settles (spanning tree, ARP through the tunnels).
+ * Probes what `pending()` still lists, round after round, until nothing is left, the time is
+ * up or `stop` is aborted, pausing between rounds while the mesh settles (spanning tree, ARP
+ * through the tunnels). A round that has begun runs to its end.
  */
 async function inRounds<T>(
-  timeoutMs: number,
+  { timeoutMs, stop }: { timeoutMs: number; stop: AbortSignal },
   pending: () => T[],
   retrying: (round: number, count: number) => string,
   log: (line: string) => void,
@@ -216,11 +231,14 @@ async function inRounds<T>(
   const deadline = Date.now() + timeoutMs;
   for (let round = 1; ; round++) {
     const left = pending();
-    if (left.length === 0) return;
+    if (left.length === 0 || stop.aborted) return;
     if (round > 1) {
       if (Date.now() + RETRY_PAUSE_MS > deadline) return;
       log(retrying(round - 1, left.length));
-      await sleep(RETRY_PAUSE_MS);
+      await sleep(RETRY_PAUSE_MS, undefined, { signal: stop }).catch((error: unknown) => {
+        if (!stop.aborted) throw error;
+      });
+      if (stop.aborted) return;
     }
     await probe(left, round);
   }

@@ -3,10 +3,14 @@
 // task that changes something runs its steps, then its facts and those of the later tasks (which
 // its change may have moved: a package installed, a service started) are read again in one round
 // trip: its own must now show nothing to change, the later tasks are planned from the rest.
+// Once the run is stopping (Ctrl-C), a task whose steps have not started does not start them; a
+// task's steps, once started, all run: they were planned together (a file and the restart that
+// applies it), and cutting them apart could leave a host that reads as done but is not.
 import { readFile } from 'node:fs/promises';
 import { CommandTimeoutError, TaskError } from '../errors.js';
 import type { Connection, ExecResult } from '../transport/connection.js';
 import { readFactBatch } from './fact-batch.js';
+import { NEVER_INTERRUPTED } from './interrupt.js';
 import { FactParseError, Refusal, type FactQuery, type Plan, type Step } from './module.js';
 import type { PreparedTask } from './prepare.js';
 
@@ -26,6 +30,9 @@ export interface TaskResult {
   notice?: boolean;
 }
 
+/** What `apply` returns instead when the run was stopping before the task's steps started. */
+export const NOT_STARTED = 'not started';
+
 /** A task's fact queries, by name, with what each command printed. */
 type GatheredFacts = { name: string; query: FactQuery<unknown>; result: ExecResult }[];
 
@@ -39,15 +46,19 @@ export class HostTasks {
   /** What the facts of tasks[from], tasks[from + 1], … printed at the last read. */
   private read: { from: number; facts: GatheredFacts[] } | undefined;
 
-  /** `redact` takes secrets out of the steps a result shows (they run as they are). */
+  /**
+   * `redact` takes secrets out of the steps a result shows (they run as they are); once `stop`
+   * is aborted no task starts its steps.
+   */
   constructor(
     private readonly conn: Connection,
     private readonly tasks: readonly PreparedTask[],
     private readonly check: boolean,
     private readonly redact: (text: string) => string = (text) => text,
+    private readonly stop: AbortSignal = NEVER_INTERRUPTED.stop,
   ) {}
 
-  async apply(task: PreparedTask): Promise<TaskResult> {
+  async apply(task: PreparedTask): Promise<TaskResult | typeof NOT_STARTED> {
     const index = this.next;
     if (this.tasks[index] !== task) throw new Error(`HostTasks.apply: '${task.name}' is not the next task of ${this.conn.host}`);
     this.next++;
@@ -59,6 +70,7 @@ export class HostTasks {
     if (this.check) {
       return { task: task.name, status: 'changed', reason: this.redact(`would change: ${first.reason}`), steps: this.shown(first.steps), ...noticeOf(first), ...this.outputs(task, before) };
     }
+    if (this.stop.aborted) return NOT_STARTED;
     await runSteps(this.conn, task.name, first.steps);
     this.read = await this.readFrom(index);
     const facts = this.parse(task, await this.factsOf(index));

@@ -1,6 +1,7 @@
 // Per-host outcome of a run, the PLAY RECAP, what changed (for the live view, whose rows show only
 // the task each host is on), the --json shape and the exit code. A host that could not be reached
-// or failed is named with the task and the reason; the others' outcome stands beside it.
+// or failed is named with the task and the reason; the others' outcome stands beside it. So is
+// a host that an interrupted run (Ctrl-C) left before it finished.
 import { ExitCode } from '../errors.js';
 import type { TaskResult } from './apply.js';
 import type { PlaybookAction } from './playbook.js';
@@ -11,11 +12,20 @@ export interface HostFailure {
   reason: string;
 }
 
+/** Where an interrupted run left a host: the task it did not start, or was in when aborted. */
+export interface HostInterruption {
+  task: string;
+  /** The run was aborted (a second Ctrl-C) while this task ran: its steps may not have finished. */
+  running: boolean;
+}
+
 export interface HostResult {
   tasks: TaskResult[];
   /** Not reached, or the connection was lost during the run (`failure` says in which task). */
   unreachable: boolean;
   failure?: HostFailure;
+  /** The run was interrupted before this host finished its tasks. */
+  interrupted?: HostInterruption;
 }
 
 export type RunResult = Map<string, HostResult>;
@@ -31,6 +41,7 @@ export interface HostCounts {
 export interface HostJson extends HostCounts {
   reason?: string;
   task?: string;
+  interrupted?: true;
   /** The recap's notes for this host: `{ task, note }`. */
   notes?: { task: string; note: string }[];
 }
@@ -57,15 +68,24 @@ export function countHost(result: HostResult): HostCounts {
 }
 
 function hostFailed(host: HostResult): boolean {
-  return host.unreachable || host.failure !== undefined || countHost(host).failed > 0;
+  return host.unreachable || host.failure !== undefined || host.interrupted !== undefined || countHost(host).failed > 0;
+}
+
+/** Whether an interrupt left some host before it finished. */
+export function runInterrupted(result: RunResult): boolean {
+  return [...result.values()].some((host) => host.interrupted !== undefined);
 }
 
 export function runSucceeded(result: RunResult): boolean {
   return [...result.values()].every((host) => !hostFailed(host));
 }
 
-/** 3 when a host could not be reached (whatever else happened), 1 when one failed, else 0. */
+/**
+ * 130 when an interrupt left a host unfinished (the shell's code for Ctrl-C), else 3 when a host
+ * could not be reached, 1 when one failed, else 0.
+ */
 export function runExitCode(result: RunResult): ExitCode {
+  if (runInterrupted(result)) return ExitCode.interrupted;
   const hosts = [...result.values()];
   if (hosts.some((host) => host.unreachable)) return ExitCode.unreachable;
   return hosts.some(hostFailed) ? ExitCode.hostFailed : ExitCode.ok;
@@ -73,6 +93,12 @@ export function runExitCode(result: RunResult): ExitCode {
 
 /** Why a host did not finish, in words: `task 'X' failed: …`, `could not be reached: …`. */
 export function describeFailure(host: HostResult): string | undefined {
+  const interrupted = host.interrupted;
+  if (interrupted !== undefined) {
+    return interrupted.running
+      ? `interrupted: aborted while task '${interrupted.task}' ran (its steps may not have finished)`
+      : `interrupted before task '${interrupted.task}'`;
+  }
   const failure = host.failure;
   if (failure === undefined) return undefined;
   if (failure.task === undefined) return host.unreachable ? `could not be reached: ${failure.reason}` : failure.reason;
@@ -80,16 +106,18 @@ export function describeFailure(host: HostResult): string | undefined {
   return `task '${failure.task}' failed: ${failure.reason}`;
 }
 
-export function resultJson(result: RunResult): { ok: boolean; hosts: Record<string, HostJson> } {
+export function resultJson(result: RunResult): { ok: boolean; interrupted?: true; hosts: Record<string, HostJson> } {
   const hostJson = (host: HostResult): HostJson => {
     const reason = describeFailure(host);
     const notes = host.tasks.filter((t) => t.notice === true).map((t) => ({ task: t.task, note: t.reason }));
     const withNotes = notes.length === 0 ? {} : { notes };
     if (reason === undefined) return { ...countHost(host), ...withNotes };
+    if (host.interrupted !== undefined) return { ...countHost(host), reason, task: host.interrupted.task, interrupted: true, ...withNotes };
     return { ...countHost(host), reason, ...(host.failure?.task === undefined ? {} : { task: host.failure.task }), ...withNotes };
   };
   return {
     ok: runSucceeded(result),
+    ...(runInterrupted(result) ? { interrupted: true as const } : {}),
     hosts: Object.fromEntries([...result].map(([name, host]) => [name, hostJson(host)])),
   };
 }
@@ -149,21 +177,23 @@ function formatNotes(result: RunResult): string[] {
 function verdict(result: RunResult, check: boolean, action: PlaybookAction): string {
   const changed = [...result.values()].reduce((sum, host) => sum + countHost(host).changed, 0);
   const unreachable = [...result].filter(([, host]) => host.unreachable).map(([name]) => name);
-  const failed = [...result].filter(([, host]) => !host.unreachable && hostFailed(host)).map(([name]) => name);
-  if (unreachable.length === 0 && failed.length === 0) {
+  const interrupted = [...result].filter(([, host]) => host.interrupted !== undefined).map(([name]) => name);
+  const failed = [...result].filter(([, host]) => !host.unreachable && host.interrupted === undefined && hostFailed(host)).map(([name]) => name);
+  if (unreachable.length === 0 && failed.length === 0 && interrupted.length === 0) {
     if (changed === 0) return 'Result: ok, nothing changed: every host already matches the inventory.';
     if (check) return `Result: ok, ${changed} task(s) would change (check mode: nothing was changed).`;
     return `Result: ok, ${changed} task(s) changed.`;
   }
   const problems = [
+    interrupted.length > 0 ? `${interrupted.join(', ')} did not finish` : '',
     unreachable.length > 0 ? `${unreachable.join(', ')} could not be reached` : '',
     failed.length > 0 ? `${failed.join(', ')} failed` : '',
   ].filter((problem) => problem !== '');
-  const others = result.size - unreachable.length - failed.length;
+  const others = result.size - unreachable.length - failed.length - interrupted.length;
   const done = check ? 'checked (check mode: nothing was changed)' : action === 'up' ? 'brought up' : 'taken down';
   let rest: string;
   if (others > 0) rest = `the other ${others === 1 ? '1 host was' : `${others} hosts were`} ${done}`;
   else if (check || changed === 0) rest = 'nothing was changed';
   else rest = `no host was ${done} completely`;
-  return `Result: FAILED: ${problems.join(' and ')}; ${rest}.`;
+  return `Result: ${interrupted.length > 0 ? 'INTERRUPTED' : 'FAILED'}: ${problems.join(' and ')}; ${rest}.`;
 }

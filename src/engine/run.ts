@@ -5,12 +5,15 @@
 // bug in meshctl (anything but a MeshctlError) stops its host too, and once the other hosts are
 // done it is thrown as it is, so the CLI prints its stack (exit 70) instead of calling it a
 // failed task. On a terminal Listr2 shows one live row per host with the task it is on; in plain
-// mode every finished task is a line of its own.
+// mode every finished task is a line of its own. Once `interrupt.stop` is aborted no host starts
+// another task (nor, in runPlays, another play) and each host left unfinished is marked
+// interrupted; once `interrupt.abort` is, the tasks still running are no longer waited for.
 import { Listr, type ListrTask } from 'listr2';
 import { ConnectError, detailOf, MeshctlError, TaskError } from '../errors.js';
 import { Redactor } from '../logging/redact.js';
 import type { Connection } from '../transport/connection.js';
-import { HostTasks, redactSteps, type TaskResult } from './apply.js';
+import { HostTasks, NOT_STARTED, redactSteps, type TaskResult } from './apply.js';
+import { NEVER_INTERRUPTED, unlessAborted, type InterruptSignals } from './interrupt.js';
 import type { PreparedPlay, PreparedTask, Registered } from './prepare.js';
 import { listrRenderer, type ProgressMode } from './progress.js';
 import { countHost, notLockedHost, unreachableHost, type HostResult, type RunResult } from './result.js';
@@ -21,6 +24,8 @@ export interface RunTasksOptions {
   progress: ProgressMode;
   /** Takes secrets out of the steps that results show. */
   redact?: (text: string) => string;
+  /** Ctrl-C: stop starting tasks, then stop waiting for them. */
+  interrupt?: InterruptSignals;
 }
 
 /** The hosts' sessions (see openSessions): connected ones, and those set aside with the reason. */
@@ -46,6 +51,7 @@ export async function runTasks(tasksByHost: ReadonlyMap<string, PreparedTask[]>,
     }
   }
   const bugs: unknown[] = [];
+  const interrupt = options.interrupt ?? NEVER_INTERRUPTED;
 
   const hostRows: ListrTask[] = running.map(([name, tasks]) => ({
     title: name,
@@ -57,15 +63,23 @@ export async function runTasks(tasksByHost: ReadonlyMap<string, PreparedTask[]>,
         bugs.push(bug);
         throw bug;
       }
-      const hostTasks = new HostTasks(conn, tasks, options.check, options.redact);
-      const apply = (task: PreparedTask): Promise<TaskResult> => applyRecorded(hostTasks, task, hostResult, bugs);
+      const hostTasks = new HostTasks(conn, tasks, options.check, options.redact, interrupt.stop);
+      /** The task's outcome, or undefined when the run is being interrupted and the host stops here. */
+      const apply = async (task: PreparedTask): Promise<TaskResult | undefined> => {
+        if (hostResult.interrupted !== undefined) return undefined;
+        if (interrupt.stop.aborted) {
+          hostResult.interrupted = { task: task.name, running: false };
+          return undefined;
+        }
+        return applyRecorded(hostTasks, task, hostResult, bugs, interrupt.abort);
+      };
       if (options.progress === 'live') {
         for (const task of tasks) {
           row.title = `${name} › ${task.name}`;
-          await apply(task);
+          if ((await apply(task)) === undefined) break;
         }
         const c = countHost(hostResult);
-        row.title = `${name}: ok=${c.ok} changed=${c.changed}`;
+        row.title = `${name}: ok=${c.ok} changed=${c.changed}${hostResult.interrupted === undefined ? '' : ' (interrupted)'}`;
         return undefined;
       }
       // Plain lines interleave across hosts: each names its host.
@@ -74,7 +88,8 @@ export async function runTasks(tasksByHost: ReadonlyMap<string, PreparedTask[]>,
           title: `${name}: ${task.name}`,
           task: async (_c, taskRow) => {
             const outcome = await apply(task);
-            taskRow.title = `${name}: ${task.name}: ${outcome.status}: ${outcome.reason}`;
+            if (outcome === undefined) taskRow.skip(`${name}: ${task.name}: interrupted`);
+            else taskRow.title = `${name}: ${task.name}: ${outcome.status}: ${outcome.reason}`;
           },
         })),
         { concurrent: false, exitOnError: true },
@@ -89,6 +104,8 @@ export async function runTasks(tasksByHost: ReadonlyMap<string, PreparedTask[]>,
     renderer,
     fallbackRenderer: renderer === 'silent' ? 'silent' : 'simple',
     rendererOptions: { collapseErrors: false },
+    // Listr2's own SIGINT handler exits 127 at once; interrupts are the CLI's (see `interrupt`).
+    registerSignalListeners: false,
   }).run();
   if (bugs.length > 0) throw bugs[0];
   return result;
@@ -97,11 +114,23 @@ export async function runTasks(tasksByHost: ReadonlyMap<string, PreparedTask[]>,
 /**
  * Applies one task and records its outcome; a failure is recorded, then thrown to stop the host
  * (a lost connection also marks it unreachable). A bug is also kept in `bugs`, for runTasks to
- * throw once every host is done.
+ * throw once every host is done. Undefined when the host is interrupted here: the run stopping
+ * before the task's steps started, or aborted (`abort`) while it ran; what it does after that
+ * is not waited for, nor recorded.
  */
-async function applyRecorded(hostTasks: HostTasks, task: PreparedTask, hostResult: HostResult, bugs: unknown[]): Promise<TaskResult> {
+async function applyRecorded(
+  hostTasks: HostTasks,
+  task: PreparedTask,
+  hostResult: HostResult,
+  bugs: unknown[],
+  abort: AbortSignal,
+): Promise<TaskResult | undefined> {
   try {
-    const outcome = await hostTasks.apply(task);
+    const outcome = await unlessAborted(hostTasks.apply(task), abort, 'aborted' as const);
+    if (outcome === 'aborted' || outcome === NOT_STARTED) {
+      hostResult.interrupted = { task: task.name, running: outcome === 'aborted' };
+      return undefined;
+    }
     hostResult.tasks.push(outcome);
     return outcome;
   } catch (error) {
@@ -147,9 +176,14 @@ export async function runPlays(given: readonly PreparedPlay[], hosts: RunHosts, 
   // Listed in inventory order: the widest play's order first (every play keeps inventory order).
   const widestFirst = [...plays].sort((a, b) => b.tasks.size - a.tasks.size);
   for (const play of widestFirst) for (const name of play.tasks.keys()) if (!result.has(name)) result.set(name, { tasks: [], unreachable: false });
+  const interrupt = options.interrupt ?? NEVER_INTERRUPTED;
   for (let index = 0; index < plays.length; index++) {
     const play = plays[index];
     if (play === undefined) break;
+    if (interrupt.stop.aborted) {
+      markNotStarted(plays.slice(index), result);
+      break;
+    }
     // A play with nothing to do on a host (every task `when`-ed out) costs it no round trip.
     const runnable = new Map([...play.tasks].filter(([name, tasks]) => tasks.length > 0 && !stopped(result.get(name))));
     if (runnable.size === 0) continue;
@@ -165,9 +199,10 @@ export async function runPlays(given: readonly PreparedPlay[], hosts: RunHosts, 
       host.tasks.push(...outcome.tasks);
       host.unreachable ||= outcome.unreachable;
       if (outcome.failure !== undefined) host.failure ??= outcome.failure;
+      if (outcome.interrupted !== undefined) host.interrupted ??= outcome.interrupted;
     }
     // An unreachable host is not a failure of the play: the others go on, it joins on a later run.
-    const failedHere = [...played].filter(([, outcome]) => stopped(outcome) && !outcome.unreachable).map(([name]) => name);
+    const failedHere = [...played].filter(([, outcome]) => stopped(outcome) && !outcome.unreachable && outcome.interrupted === undefined).map(([name]) => name);
     if (play.anyErrorsFatal && failedHere.length > 0) {
       const later = plays.slice(index + 1).flatMap((next) => [...next.tasks.keys()]);
       const reason = `not run: ${failedHere.join(', ')} failed in '${play.name}', which must succeed on every host before the run goes on`;
@@ -222,5 +257,17 @@ function keepRegistered(
 }
 
 function stopped(host: HostResult | undefined): boolean {
-  return host !== undefined && (host.unreachable || host.failure !== undefined);
+  return host !== undefined && (host.unreachable || host.failure !== undefined || host.interrupted !== undefined);
+}
+
+/** Each host that still had tasks in these plays is interrupted before the first of them. */
+function markNotStarted(plays: readonly PreparedPlay[], result: RunResult): void {
+  for (const play of plays) {
+    for (const [name, tasks] of play.tasks) {
+      const host = result.get(name);
+      const first = tasks[0];
+      if (host === undefined || first === undefined || stopped(host)) continue;
+      host.interrupted = { task: first.name, running: false };
+    }
+  }
 }

@@ -4,7 +4,7 @@
 // (read, changed and replaced atomically under a lock, so neither loses the other's part), read
 // by every command. Slices recorded for another pool or slice size do not apply (the plan starts
 // afresh); files written before last runs were recorded have none and still load.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
@@ -16,8 +16,8 @@ const lastRunSchema = z.object({
   action: z.enum(['up', 'down']),
   /** When the run ended, ISO 8601. */
   at: z.iso.datetime(),
-  outcome: z.enum(['ok', 'failed', 'unreachable']),
-  /** The task the host failed or was lost in. */
+  outcome: z.enum(['ok', 'failed', 'unreachable', 'interrupted']),
+  /** The task the host failed or was lost in, or that an interrupt left it before. */
   task: z.string().optional(),
 });
 /** How the last `up` or `down` that was not check mode ended on a host. */
@@ -89,8 +89,14 @@ async function updateRecord(inventory: Inventory, change: (record: AllocationRec
   const onWait = (pid: number): void => void process.stderr.write(`waiting for process ${pid}, which is writing ${file}\n`);
   await withFileLock(`${file}.lock`, 60_000, onWait, async () => {
     const record = change(await readRecord(file));
+    // Beside the file, so that the rename is atomic: a reader sees the old record or the new one.
     const temp = `${file}.${process.pid}.tmp`;
-    await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`);
-    await rename(temp, file);
+    try {
+      await writeFile(temp, `${JSON.stringify(record, null, 2)}\n`);
+      await rename(temp, file);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
   }, (message) => new UsageError(message));
 }

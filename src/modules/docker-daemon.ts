@@ -263,8 +263,11 @@ interface Rollback {
   dropIn?: { previous: string | null } | undefined;
 }
 
+/** Put back through a temp file beside it and a rename: an interrupted restore leaves no half file. */
 function restoreLines(path: string, previous: string | null): string[] {
-  return [previous === null ? `  rm -f ${shellQuote(path)}` : `  printf '%s' ${shellQuote(previous)} > ${shellQuote(path)}`];
+  if (previous === null) return [`  rm -f ${shellQuote(path)}`];
+  const staged = shellQuote(`${path}.meshctl-restore`);
+  return [`  printf '%s' ${shellQuote(previous)} > ${staged}`, `  mv -f -- ${staged} ${shellQuote(path)}`];
 }
 
 /**

@@ -432,3 +432,78 @@ describe('preflight', () => {
     ]);
   });
 });
+
+describe('up interrupted (Ctrl-C)', () => {
+  const lastRunsIn = async (file: string): Promise<unknown> => (JSON.parse(await readFile(file.replace(/\.yaml$/, '.state.json'), 'utf8')) as { last_runs?: unknown }).last_runs;
+
+  /** A machine that gets SIGINT (as the terminal sends it) `times` times as its step starts; with `hold`, the step then waits for `release`. */
+  class InterruptedMachine extends FakeHost {
+    constructor(name: string, private readonly times: number, private readonly hold = false) {
+      super(name);
+    }
+
+    override async execScript(script: string) {
+      if (!script.startsWith('set -e\n')) return super.execScript(script);
+      const held = this.hold ? `set -e\nuntil [ "$(kv get release)" = go ]; do sleep 0.02; done\n${script.slice('set -e\n'.length)}` : script;
+      const running = super.execScript(held);
+      for (let i = 0; i < this.times; i++) process.emit('SIGINT');
+      return running;
+    }
+  }
+
+  it('lets the running step finish, starts nothing more, records and prints the run as interrupted, exits 130 and leaves no lock', async () => {
+    const fleet = path.join(home.dir, `interrupted-${run}.yaml`);
+    await writeFile(fleet, INVENTORY);
+    machines.set('node1', new InterruptedMachine('node1', 1));
+    const listeners = process.listenerCount('SIGINT');
+    // One host at a time, in order: node1 runs its step, node2 and node3 have not begun.
+    const result = await meshctl(['up', fleet, '--playbook', playbook, '--forks', '1', '--json']);
+
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain('interrupted: finishing the running steps (Ctrl-C again to abort now)');
+    expect(JSON.parse(result.stdout)).toEqual({
+      ok: false,
+      interrupted: true,
+      hosts: {
+        node1: { ok: 0, changed: 1, failed: 0, unreachable: false },
+        node2: { ok: 0, changed: 0, failed: 0, unreachable: false, interrupted: true, task: 'Record the peers', reason: "interrupted before task 'Record the peers'" },
+        node3: { ok: 0, changed: 0, failed: 0, unreachable: false, interrupted: true, task: 'Record the peers', reason: "interrupted before task 'Record the peers'" },
+      },
+    });
+    expect(peersOf('node1')).toBe(PEERS_OF_NODE1);
+    expect([machines.get('node2')?.changes, machines.get('node3')?.changes]).toEqual([[], []]);
+    expect(await lastRunsIn(fleet)).toEqual({
+      node1: { action: 'up', at: expect.any(String), outcome: 'ok' },
+      node2: { action: 'up', at: expect.any(String), outcome: 'interrupted', task: 'Record the peers' },
+      node3: { action: 'up', at: expect.any(String), outcome: 'interrupted', task: 'Record the peers' },
+    });
+    expect(process.listenerCount('SIGINT')).toBe(listeners);
+    // The sessions were closed as usual, so no lock is left: another run takes each at once.
+    for (const name of ['node1', 'node2', 'node3']) await (await holdMachine(name, 'the next run')).release();
+
+    const again = await meshctl(['up', fleet, '--playbook', playbook]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Result: ok, 2 task(s) changed.');
+  });
+
+  it('says in the recap which hosts did not finish', async () => {
+    machines.set('node1', new InterruptedMachine('node1', 1));
+    const result = await converge('up', '--forks', '1');
+    expect(result.code).toBe(130);
+    expect(result.stdout).toContain("node2: interrupted before task 'Record the peers'");
+    expect(result.stdout).toContain('Result: INTERRUPTED: node2, node3 did not finish; the other 1 host was brought up.');
+  });
+
+  it('aborts at a second Ctrl-C without waiting for the running step, still closing the sessions and exiting 130', async () => {
+    const held = new InterruptedMachine('node1', 2, true);
+    machines.set('node1', held);
+    const started = Date.now();
+    const result = await converge('up', '--forks', '1');
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(result.code).toBe(130);
+    expect(result.stderr).not.toContain('internal error');
+    expect(result.stdout).toContain("node1: interrupted: aborted while task 'Record the peers' ran (its steps may not have finished)");
+    expect(held.closed).toBe(true);
+    await held.execScript('kv set release go');
+  });
+});

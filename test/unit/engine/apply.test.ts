@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { HostTasks, type TaskResult } from '../../../src/engine/apply.js';
+import { HostTasks, NOT_STARTED, type TaskResult } from '../../../src/engine/apply.js';
 import { change, defineModule, FactParseError, ok, run, type FactQuery } from '../../../src/engine/module.js';
 import type { PreparedTask } from '../../../src/engine/prepare.js';
 import { CommandTimeoutError, TaskError } from '../../../src/errors.js';
@@ -11,7 +11,11 @@ import { buggyTask, FakeHost, kvTask } from './fake-host.js';
 async function applyAll(host: Connection, tasks: PreparedTask[], check = false): Promise<TaskResult[]> {
   const hostTasks = new HostTasks(host, tasks, check);
   const results: TaskResult[] = [];
-  for (const task of tasks) results.push(await hostTasks.apply(task));
+  for (const task of tasks) {
+    const outcome = await hostTasks.apply(task);
+    if (outcome === NOT_STARTED) throw new Error(`${task.name} was not started, with no interrupt`);
+    results.push(outcome);
+  }
   return results;
 }
 

@@ -228,6 +228,27 @@ function addSandboxCommands(program: Command, output: Output): void {
       await sandboxDown({ inventoryPath: opts.inventory, log });
     });
 
+  sandbox
+    .command('add')
+    .description('start K more hosts in the sandbox (next names and addresses) and add them to its inventory')
+    .addOption(new Option('-n, --hosts <k>', 'how many hosts').argParser(positiveInt).default(1))
+    .addOption(inventoryOption())
+    .action(async (opts: { hosts: number; inventory: string }) => {
+      const { sandboxAdd } = await import('../sandbox/index.js');
+      const added = await sandboxAdd({ hosts: opts.hosts, inventoryPath: opts.inventory, log });
+      output.out(`added ${added.map((host) => host.name).join(', ')} to ${opts.inventory}`);
+    });
+
+  sandbox
+    .command('remove')
+    .description("remove one sandbox host: its container and its inventory entry (the next `up` frees its slice)")
+    .argument('<host>', 'host name from the inventory')
+    .addOption(inventoryOption())
+    .action(async (host: string, opts: { inventory: string }) => {
+      const { sandboxRemove } = await import('../sandbox/index.js');
+      await sandboxRemove({ host, inventoryPath: opts.inventory, log });
+    });
+
   for (const action of ['stop', 'start', 'restart'] as const) {
     sandbox
       .command(action)

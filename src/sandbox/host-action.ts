@@ -1,10 +1,9 @@
 // `meshctl sandbox stop|start|restart HOST`: power one sandbox host off, on, or reboot it (for fault tests).
 // Example: `await sandboxHostAction({ inventoryPath: 'lab.yaml', action: 'restart', host: 'node2', log })`.
-import { UsageError } from '../errors.js';
 import { ensureEngine } from './docker-engine.js';
 import { startHost, stopHost, waitForHostSsh } from './hosts.js';
 import { sandboxLayout } from './layout.js';
-import { readState } from './state.js';
+import { existingState, recordedHost } from './state.js';
 
 export type HostAction = 'stop' | 'start' | 'restart';
 
@@ -19,14 +18,8 @@ export interface SandboxHostActionOptions {
 export async function sandboxHostAction(options: SandboxHostActionOptions): Promise<void> {
   const { log, action } = options;
   const layout = sandboxLayout(options.inventoryPath);
-  const state = await readState(layout.statePath);
-  if (state === undefined) {
-    throw new UsageError(`no sandbox for ${layout.inventoryPath}: run \`meshctl sandbox up -i ${options.inventoryPath}\` first`);
-  }
-  const host = state.hosts.find((h) => h.name === options.host || h.container === options.host);
-  if (host === undefined) {
-    throw new UsageError(`no host "${options.host}" in sandbox ${state.name}: use one of ${state.hosts.map((h) => h.name).join(', ')}`);
-  }
+  const state = await existingState(layout.statePath, options.inventoryPath);
+  const host = recordedHost(state, options.host);
   await ensureEngine(log);
   const underlay = { network: state.networks.underlay.name, address: host.underlayAddress };
   const started = Date.now();

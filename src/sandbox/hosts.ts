@@ -5,6 +5,7 @@ import { containerNetworks, containerStatus, sandboxLabel } from './docker.js';
 import { runChecked, runCommand } from './exec.js';
 import { forgetHostKey } from './keys.js';
 import { waitForSsh } from './ssh-wait.js';
+import type { SandboxHost, SandboxState } from './state.js';
 
 export interface Attachment {
   network: string;
@@ -21,6 +22,18 @@ export interface HostSpec {
 }
 
 const sshTimeoutMs = 120_000;
+
+/** How a recorded host of the sandbox is run: its image and its two networks. */
+export function hostSpec(state: SandboxState, host: SandboxHost): HostSpec {
+  return {
+    sandbox: state.name,
+    container: host.container,
+    hostname: host.name,
+    image: state.image,
+    management: { network: state.networks.management.name, address: host.address },
+    underlay: { network: state.networks.underlay.name, address: host.underlayAddress },
+  };
+}
 
 /** `docker run` for a host. --privileged is refused on these machines, so the capabilities are listed. */
 export function hostRunArgs(spec: HostSpec): string[] {

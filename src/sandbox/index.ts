@@ -2,6 +2,8 @@
 export { ensureEngine } from './docker-engine.js';
 export { sandboxUp, type SandboxUpOptions } from './up.js';
 export { sandboxDown, type SandboxDownOptions } from './down.js';
+export { sandboxAdd, type SandboxAddOptions } from './add.js';
+export { sandboxRemove, type SandboxRemoveOptions } from './remove.js';
 export { sandboxHostAction, type HostAction, type SandboxHostActionOptions } from './host-action.js';
 export { applySets } from './sets.js';
 export type { SandboxState, SandboxHost, SandboxNetwork } from './state.js';

@@ -1,6 +1,6 @@
 // Renders the inventory `sandbox up` writes for its hosts (YAML with comments). Pure: no I/O.
 // Example: generateInventory({ sandbox: 'meshctl-lab-3f2a1c', inventoryFile: 'lab.yaml', ... }, ['mesh.mtu=1400']).
-import { Document, isMap, isScalar, isSeq, parse } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parse, type YAMLMap } from 'yaml';
 import type { Backend, SandboxPackageSource } from '../backends/index.js';
 import { UsageError } from '../errors.js';
 import { applySets, takeDirectives } from './sets.js';
@@ -107,11 +107,13 @@ function sandboxDefaults(input: InventoryInput): ReturnType<Backend['sandbox']> 
 function commentHosts(doc: Document): void {
   const hosts = doc.get('hosts', true);
   if (!isSeq(hosts)) return;
-  for (const host of hosts.items) {
-    if (!isMap(host)) continue;
-    const address = host.get('address', true);
-    const underlay = host.get('underlay_address', true);
-    if (isScalar(address)) address.comment = ' management: SSH';
-    if (isScalar(underlay)) underlay.comment = ' tunnels';
-  }
+  for (const host of hosts.items) if (isMap(host)) commentHostAddresses(host);
+}
+
+/** Says which of a host entry's addresses is which (`sandbox add` labels its entries the same way). */
+export function commentHostAddresses(host: YAMLMap): void {
+  const address = host.get('address', true);
+  const underlay = host.get('underlay_address', true);
+  if (isScalar(address)) address.comment = ' management: SSH';
+  if (isScalar(underlay)) underlay.comment = ' tunnels';
 }

@@ -2,7 +2,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { SandboxError } from '../errors.js';
+import { SandboxError, UsageError } from '../errors.js';
 import { defaultSuite, suites } from './recipe.js';
 
 const networkSchema = z.object({ name: z.string(), subnet: z.string() });
@@ -53,6 +53,20 @@ export async function readState(path: string): Promise<SandboxState | undefined>
     throw new SandboxError(`${path} is not a sandbox record meshctl understands: run \`meshctl sandbox down\` for this inventory, then \`sandbox up\``);
   }
   return parsed.data;
+}
+
+/** The recorded state of the sandbox for `inventory` (as the user wrote it), refused when there is none. */
+export async function existingState(path: string, inventory: string): Promise<SandboxState> {
+  const state = await readState(path);
+  if (state === undefined) throw new UsageError(`no sandbox for ${inventory}: run \`meshctl sandbox up -i ${inventory}\` first`);
+  return state;
+}
+
+/** The host named `query` (its inventory name or its container), refused naming the known ones. */
+export function recordedHost(state: SandboxState, query: string): SandboxHost {
+  const host = state.hosts.find((h) => h.name === query || h.container === query);
+  if (host === undefined) throw new UsageError(`no host "${query}" in sandbox ${state.name}: use one of ${state.hosts.map((h) => h.name).join(', ')}`);
+  return host;
 }
 
 export async function writeState(path: string, state: SandboxState): Promise<void> {

@@ -8,16 +8,17 @@ import type { Backend } from '../backends/index.js';
 import { checkBackend } from './backends.js';
 import { labelledContainers, labelledNetworks } from './docker.js';
 import { ensureEngine } from './docker-engine.js';
-import { removeContainers, bringUpHost } from './hosts.js';
+import { bringUpHost, hostSpec, removeContainers } from './hosts.js';
 import { ensureHostImage, imageExists } from './image.js';
 import { generateInventory } from './inventory.js';
 import { ensureKeyPair } from './keys.js';
-import { containerName, sandboxLayout, type SandboxLayout } from './layout.js';
+import { sandboxLayout, type SandboxLayout } from './layout.js';
+import { firstHosts } from './new-hosts.js';
 import { createNetworks, ensureNetwork, removeNetworks } from './networks.js';
 import { ensureRouter } from './router.js';
 import { checkSuite, debianMirror, hostRecipe, type Suite } from './recipe.js';
 import { readState, writeState, type SandboxHost, type SandboxState } from './state.js';
-import { hostAddress, maxHosts, routerAddress, subnetPair } from './subnets.js';
+import { maxHosts, routerAddress, subnetPair } from './subnets.js';
 
 export interface SandboxUpOptions {
   hosts: number;
@@ -39,7 +40,8 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxState
   }
   const layout = sandboxLayout(options.inventoryPath);
   // Fail on a bad --set before anything is created.
-  inventoryText(layout, backend, suite, subnetPair(1).underlay, plannedHosts(layout.name, options.hosts, 1), options.sets);
+  const pair = subnetPair(1);
+  inventoryText(layout, backend, suite, pair.underlay, firstHosts(layout.name, pair, options.hosts), options.sets);
 
   await ensureEngine(log);
   const started = Date.now();
@@ -55,18 +57,7 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxState
   log(`starting ${state.hosts.length} host(s)`);
   await Promise.all(
     state.hosts.map(async (host) => {
-      await bringUpHost(
-        {
-          sandbox: state.name,
-          container: host.container,
-          hostname: host.name,
-          image: state.image,
-          management: { network: state.networks.management.name, address: host.address },
-          underlay: { network: state.networks.underlay.name, address: host.underlayAddress },
-        },
-        publicKey,
-        state.knownHosts,
-      );
+      await bringUpHost(hostSpec(state, host), publicKey, state.knownHosts);
       log(`${host.name}: sshd up on ${host.address}`);
     }),
   );
@@ -89,7 +80,6 @@ async function createState(
   const image = await ensureHostImage(hostRecipe(suite), log);
   const networks = await createNetworks(layout.name);
   log(`networks: management ${networks.management.subnet}, underlay ${networks.underlay.subnet}`);
-  const index = Number(networks.management.subnet.split('.')[2]);
   return {
     version: 1,
     name: layout.name,
@@ -98,15 +88,15 @@ async function createState(
     suite,
     image,
     networks,
-    hosts: plannedHosts(layout.name, count, index),
+    hosts: firstHosts(layout.name, { management: networks.management.subnet, underlay: networks.underlay.subnet }, count),
     sshKey: layout.keyPath,
     knownHosts: layout.knownHostsPath,
     createdAt: new Date().toISOString(),
   };
 }
 
-/** Puts back what an interrupted `up` or a manual `docker rm` took away; hosts are handled later. */
-async function reuseState(state: SandboxState, log: (line: string) => void): Promise<SandboxState> {
+/** Puts back what an interrupted `up` or a manual `docker rm` took away; hosts are handled later (also by `sandbox add`). */
+export async function reuseState(state: SandboxState, log: (line: string) => void): Promise<SandboxState> {
   log(`reusing sandbox ${state.name} (${state.hosts.length} hosts)`);
   const { management, underlay } = state.networks;
   const ok = (await ensureNetwork(state.name, management, 'management')) && (await ensureNetwork(state.name, underlay, 'underlay'));
@@ -118,16 +108,6 @@ async function reuseState(state: SandboxState, log: (line: string) => void): Pro
   }
   const image = (await imageExists(state.image)) ? state.image : await ensureHostImage(hostRecipe(state.suite), log);
   return { ...state, image };
-}
-
-function plannedHosts(sandbox: string, count: number, subnetIndex: number): SandboxHost[] {
-  const pair = subnetPair(subnetIndex);
-  return Array.from({ length: count }, (_, i) => ({
-    name: `node${i + 1}`,
-    container: containerName(sandbox, i + 1),
-    address: hostAddress(pair.management, i + 1),
-    underlayAddress: hostAddress(pair.underlay, i + 1),
-  }));
 }
 
 function inventoryText(

@@ -11,7 +11,10 @@ export interface PlanJson {
 export interface InstallFloor {
   /** sh script: each host (by its hostname, which is its inventory name in the sandbox) runs its own installs. */
   script: string;
-  /** Every package the installs name, for `sandbox up --image-packages`. */
+  /**
+   * The packages the installs name unconditionally, for `sandbox up --image-packages`; the optional
+   * ones (installed `if apt-cache show` has them, e.g. docker-cli) are left to `up`.
+   */
   packages: string[];
 }
 
@@ -26,7 +29,7 @@ export function installFloor(plan: PlanJson): InstallFloor {
     const runs = tasks
       .filter((task) => (task.steps ?? []).some((step) => 'run' in step && /\bapt-get\b.*\binstall\b/.test(step.run)))
       .flatMap((task) => (task.steps ?? []).flatMap((step) => ('run' in step && aptStep.test(step.run) ? [step.run] : [])));
-    for (const run of runs) for (const match of run.matchAll(installedNames)) for (const name of (match[1] ?? '').trim().split(' ')) packages.add(unquote(name));
+    for (const run of runs.filter((step) => !step.startsWith('if '))) for (const match of run.matchAll(installedNames)) for (const name of (match[1] ?? '').trim().split(' ')) packages.add(unquote(name));
     if (runs.length > 0) branches.push(`  ${shellQuote(host)}) ${runs.join(' && ')} ;;`);
   }
   // set -e inside each branch through &&, as the engine joins a task's steps into one set -e script.

@@ -213,9 +213,22 @@ function addSandboxCommands(program: Command, output: Output): void {
     .option('--suite <name>', `the hosts' Debian release: ${suites.join(', ')}`, defaultSuite)
     .addOption(inventoryOption())
     .option('--set <key=value>', 'set an inventory value by its dotted path (repeatable; kv.nodes=N: the store on N hosts)', collect, [])
-    .action(async (opts: { hosts: number; backend: string; suite: string; inventory: string; set: string[] }) => {
+    .option(
+      '--image-packages <names>',
+      'test-only: hosts from an image with these packages (comma-separated) installed, their services disabled for `up` to start',
+      (value: string) => value.split(',').map((name) => name.trim()).filter((name) => name !== ''),
+    )
+    .action(async (opts: { hosts: number; backend: string; suite: string; inventory: string; set: string[]; imagePackages?: string[] }) => {
       const { sandboxUp } = await import('../sandbox/index.js');
-      await sandboxUp({ hosts: opts.hosts, backend: opts.backend, suite: opts.suite, inventoryPath: opts.inventory, sets: opts.set, log });
+      await sandboxUp({
+        hosts: opts.hosts,
+        backend: opts.backend,
+        suite: opts.suite,
+        inventoryPath: opts.inventory,
+        sets: opts.set,
+        imagePackages: opts.imagePackages ?? [],
+        log,
+      });
       output.out(`sandbox ready: ${opts.hosts} Debian ${opts.suite} host(s); inventory written to ${opts.inventory}`);
     });
 

@@ -58,8 +58,9 @@ async function customise(base: string, tag: string, recipe: HostRecipe, log: (li
   await runCommand(['docker', 'rm', '-f', builder]);
   try {
     await runChecked(
-      ['docker', 'run', '--name', builder, '--network', 'none', base, '/bin/sh', '-c', recipe.customisation],
-      { timeoutMs: 5 * 60_000 },
+      // Baked-in packages come from the mirror; the plain image needs no network.
+      ['docker', 'run', '--name', builder, '--network', recipe.packages === undefined ? 'none' : 'bridge', base, '/bin/sh', '-c', recipe.customisation],
+      { timeoutMs: (recipe.packages === undefined ? 5 : 15) * 60_000 },
     );
     await runChecked([
       'docker',

@@ -2,6 +2,7 @@
 // hashes that name the images (`meshctl-host:<hash>`), so an unchanged recipe is never rebuilt.
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
+import { shellJoin } from '../transport/quote.js';
 
 export interface HostRecipe {
   /** Bumped when the build procedure changes in a way the fields below do not show. */
@@ -12,6 +13,11 @@ export interface HostRecipe {
   include: readonly string[];
   /** Shell script run as root inside the debootstrapped root. */
   customisation: string;
+  /**
+   * Packages installed at build (`sandbox up --image-packages`), test-only; absent for the plain
+   * image, so that its hash, and the image every sandbox already has, stay as they were.
+   */
+  packages?: readonly string[];
 }
 
 /** The Debian releases a sandbox host can run; the first is the default. */
@@ -87,7 +93,38 @@ systemctl mask getty@tty1.service console-getty.service systemd-udevd.service \
   systemd-udevd-control.socket systemd-udevd-kernel.socket systemd-modules-load.service
 `;
 
-export function hostRecipe(suite: Suite = defaultSuite): HostRecipe {
+// The packages' services are disabled again, so that `up` still has to enable and start them as
+// on a fresh host; the lists and downloads go, like the plain image's. Runs with the network.
+const bakePackages = (packages: readonly string[]): string => String.raw`
+# Test-only: packages baked in (sandbox up --image-packages), their services left disabled.
+enabled() { systemctl list-unit-files --state=enabled --no-legend | awk '{print $1}' | sort; }
+enabled > /tmp/enabled-before
+apt-get update
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${shellJoin(packages)}
+enabled > /tmp/enabled-after
+comm -13 /tmp/enabled-before /tmp/enabled-after | xargs -r systemctl disable
+rm -f /tmp/enabled-before /tmp/enabled-after
+apt-get clean
+rm -rf /var/lib/apt/lists/*
+`;
+
+/** A Debian package name (policy 5.6.1); they reach a shell quoted anyway, this catches typos early. */
+const packageName = /^[a-z0-9][a-z0-9+.-]+$/;
+
+/** The `--image-packages` names, unique and in order, or a usage error naming the bad ones. */
+export function checkImagePackages(names: readonly string[]): string[] {
+  const bad = names.filter((name) => !packageName.test(name));
+  if (bad.length > 0) throw new UsageError(`--image-packages: not a Debian package name: ${bad.join(', ')}`);
+  return [...new Set(names)];
+}
+
+export function hostRecipe(suite: Suite = defaultSuite, packages: readonly string[] = []): HostRecipe {
+  const plain = hostRecipeOf(suite);
+  if (packages.length === 0) return plain;
+  return { ...plain, customisation: plain.customisation + bakePackages(packages), packages: [...packages] };
+}
+
+function hostRecipeOf(suite: Suite): HostRecipe {
   return {
     version: 'meshctl-host/1',
     suite,

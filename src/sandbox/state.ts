@@ -22,6 +22,8 @@ const stateSchema = z.object({
   // Records written before suites existed are of bookworm hosts.
   suite: z.enum(suites).default(defaultSuite),
   image: z.string(),
+  // Records written before --image-packages have the plain image.
+  imagePackages: z.array(z.string()).default([]),
   networks: z.object({ management: networkSchema, underlay: networkSchema }),
   hosts: z.array(hostSchema),
   sshKey: z.string(),

@@ -6,17 +6,19 @@ import { parse } from 'yaml';
 import { SandboxError, UsageError } from '../errors.js';
 import type { Backend } from '../backends/index.js';
 import { checkBackend } from './backends.js';
-import { labelledContainers, labelledNetworks } from './docker.js';
+import { containerStatus, labelledContainers, labelledNetworks } from './docker.js';
+import { mapLimit } from '../engine/map-limit.js';
 import { ensureEngine } from './docker-engine.js';
 import { bringUpHost, hostSpec, removeContainers } from './hosts.js';
 import { ensureHostImage, imageExists } from './image.js';
 import { generateInventory } from './inventory.js';
 import { ensureKeyPair } from './keys.js';
+import { ensureKernelLimits } from './limits-read.js';
 import { sandboxLayout, type SandboxLayout } from './layout.js';
 import { firstHosts } from './new-hosts.js';
 import { createNetworks, ensureNetwork, removeNetworks } from './networks.js';
 import { ensureRouter } from './router.js';
-import { checkSuite, debianMirror, hostRecipe, type Suite } from './recipe.js';
+import { checkImagePackages, checkSuite, debianMirror, hostRecipe, type Suite } from './recipe.js';
 import { readState, writeState, type SandboxHost, type SandboxState } from './state.js';
 import { maxHosts, routerAddress, subnetPair } from './subnets.js';
 
@@ -26,15 +28,27 @@ export interface SandboxUpOptions {
   /** The hosts' Debian release: one of `suites` (recipe.ts). */
   suite: string;
   inventoryPath: string;
+  /**
+   * Packages baked into the host image (`--image-packages`), their services disabled so that `up`
+   * still starts and enables them: a test-only shortcut past the installs. Default none.
+   */
+  imagePackages?: readonly string[];
   /** `KEY=VALUE` overrides applied to the written inventory (see generateInventory). */
   sets: string[];
   log: (line: string) => void;
 }
 
+/**
+ * Hosts booted at once. Each boot is a `docker run`, two network attachments and a systemd start,
+ * mostly CPU: 50 at once would share 2 cores 50 ways while each one's wait for sshd (120 s) runs.
+ */
+export const hostStartConcurrency = 8;
+
 export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxState> {
   const { log } = options;
   const backend = checkBackend(options.backend);
   const suite = checkSuite(options.suite);
+  const imagePackages = checkImagePackages(options.imagePackages ?? []);
   if (!Number.isInteger(options.hosts) || options.hosts < 1 || options.hosts > maxHosts) {
     throw new UsageError(`--hosts must be a whole number from 1 to ${maxHosts}, not ${options.hosts}`);
   }
@@ -46,20 +60,25 @@ export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxState
   await ensureEngine(log);
   const started = Date.now();
   const recorded = await readState(layout.statePath);
-  if (recorded !== undefined) checkReusable(recorded, { hosts: options.hosts, backend: backend.name, suite }, layout);
+  const wanted = { hosts: options.hosts, backend: backend.name, suite, imagePackages };
+  if (recorded !== undefined) checkReusable(recorded, wanted, layout);
   else await removeLeftovers(layout.name, log);
+  // Before anything is created: a host short of inotify instances exits at once, long after its start.
+  await ensureKernelLimits(await hostsToBoot(recorded, options.hosts), options.hosts, log);
 
   const state =
-    recorded === undefined ? await createState(layout, backend, suite, options.hosts, log) : await reuseState(recorded, log);
+    recorded === undefined ? await createState(layout, backend, suite, options.hosts, imagePackages, log) : await reuseState(recorded, log);
   const publicKey = await ensureKeyPair(layout);
   await writeState(layout.statePath, state);
 
-  log(`starting ${state.hosts.length} host(s)`);
-  await Promise.all(
-    state.hosts.map(async (host) => {
+  log(`starting ${state.hosts.length} host(s), ${hostStartConcurrency} at a time`);
+  await mapLimit(
+    state.hosts,
+    hostStartConcurrency,
+    async (host) => {
       await bringUpHost(hostSpec(state, host), publicKey, state.knownHosts);
       log(`${host.name}: sshd up on ${host.address}`);
-    }),
+    },
   );
 
   const text = inventoryText(layout, backend, suite, state.networks.underlay.subnet, state.hosts, options.sets);
@@ -75,9 +94,10 @@ async function createState(
   backend: Backend,
   suite: Suite,
   count: number,
+  imagePackages: readonly string[],
   log: (line: string) => void,
 ): Promise<SandboxState> {
-  const image = await ensureHostImage(hostRecipe(suite), log);
+  const image = await ensureHostImage(hostRecipe(suite, imagePackages), log);
   const networks = await createNetworks(layout.name);
   log(`networks: management ${networks.management.subnet}, underlay ${networks.underlay.subnet}`);
   return {
@@ -87,6 +107,7 @@ async function createState(
     backend: backend.name,
     suite,
     image,
+    imagePackages: [...imagePackages],
     networks,
     hosts: firstHosts(layout.name, { management: networks.management.subnet, underlay: networks.underlay.subnet }, count),
     sshKey: layout.keyPath,
@@ -106,8 +127,15 @@ export async function reuseState(state: SandboxState, log: (line: string) => voi
         `run \`meshctl sandbox down -i ${state.inventoryPath}\`, then \`sandbox up\` again`,
     );
   }
-  const image = (await imageExists(state.image)) ? state.image : await ensureHostImage(hostRecipe(state.suite), log);
+  const image = (await imageExists(state.image)) ? state.image : await ensureHostImage(hostRecipe(state.suite, state.imagePackages), log);
   return { ...state, image };
+}
+
+/** How many hosts will boot: all of a new sandbox, those not running of a recorded one. */
+async function hostsToBoot(recorded: SandboxState | undefined, hosts: number): Promise<number> {
+  if (recorded === undefined) return hosts;
+  const statuses = await mapLimit(recorded.hosts, hostStartConcurrency, (host) => containerStatus(host.container));
+  return statuses.filter((status) => status !== 'running').length;
 }
 
 function inventoryText(
@@ -131,13 +159,25 @@ function inventoryText(
   return generateInventory(input, sets);
 }
 
-function checkReusable(state: SandboxState, wanted: { hosts: number; backend: string; suite: Suite }, layout: SandboxLayout): void {
-  if (state.hosts.length === wanted.hosts && state.backend === wanted.backend && state.suite === wanted.suite) return;
-  const describe = (hosts: number, backend: string, suite: string): string => `${hosts} ${suite} host(s) and backend ${backend}`;
+interface SandboxShape {
+  hosts: number;
+  backend: string;
+  suite: Suite;
+  imagePackages: readonly string[];
+}
+
+function checkReusable(state: SandboxState, wanted: SandboxShape, layout: SandboxLayout): void {
+  const recorded: SandboxShape = { hosts: state.hosts.length, backend: state.backend, suite: state.suite, imagePackages: state.imagePackages };
+  if (describe(recorded) === describe(wanted)) return;
   throw new UsageError(
-    `a sandbox for ${layout.inventoryPath} already exists with ${describe(state.hosts.length, state.backend, state.suite)}: ` +
-      `run \`meshctl sandbox down -i ${layout.inventoryPath}\` first to make one with ${describe(wanted.hosts, wanted.backend, wanted.suite)}`,
+    `a sandbox for ${layout.inventoryPath} already exists with ${describe(recorded)}: ` +
+      `run \`meshctl sandbox down -i ${layout.inventoryPath}\` first to make one with ${describe(wanted)}`,
   );
+}
+
+function describe(shape: SandboxShape): string {
+  const baked = shape.imagePackages.length === 0 ? '' : ` (image with ${shape.imagePackages.join(', ')})`;
+  return `${shape.hosts} ${shape.suite} host(s)${baked} and backend ${shape.backend}`;
 }
 
 /** Containers or networks of this sandbox without a record come from an `up` that died early. */

@@ -61,6 +61,11 @@ export interface BackendSpec {
   whileUp?: (lab: Lab) => void;
   /** `sandbox up --suite` (default bookworm). */
   suite?: string;
+  /**
+   * `sandbox up --image-packages`: hosts from an image with these packages already installed
+   * (services disabled), which skips the installs of the first `up`; the installs go untested.
+   */
+  imagePackages?: string[];
   /** Tasks `down --purge` changes per host when not 1 (a store's host also removes the store). */
   purgeChanges?: Record<string, number>;
   /** A command run on every host after `down --purge`, and the lines it must print. */
@@ -101,7 +106,8 @@ export function lifecycle(spec: BackendSpec): void {
       lab.inventory = path.join(lab.dir, 'inventory.yaml');
       const sets = (spec.sets ?? []).flatMap((set) => ['--set', set]);
       const suite = spec.suite === undefined ? [] : ['--suite', spec.suite];
-      const up = await meshctl(['sandbox', 'up', '--hosts', String(count), '--backend', spec.backend, '--inventory', lab.inventory, ...suite, ...sets]);
+      const baked = spec.imagePackages === undefined ? [] : ['--image-packages', spec.imagePackages.join(',')];
+      const up = await meshctl(['sandbox', 'up', '--hosts', String(count), '--backend', spec.backend, '--inventory', lab.inventory, ...suite, ...baked, ...sets]);
       expect(up.code, up.stderr).toBe(0);
     });
 

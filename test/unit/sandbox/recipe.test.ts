@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
-import { baseImageTag, checkSuite, debootstrapArgs, hostImageTag, hostRecipe as recipeFor, suites, type HostRecipe } from '../../../src/sandbox/recipe.js';
+import { baseImageTag, checkImagePackages, checkSuite, debootstrapArgs, hostImageTag, hostRecipe as recipeFor, suites, type HostRecipe } from '../../../src/sandbox/recipe.js';
 
 const hostRecipe = recipeFor();
 
@@ -17,6 +17,7 @@ const changed: Record<keyof HostRecipe, HostRecipe> = {
   variant: { ...hostRecipe, variant: 'buildd' },
   include: { ...hostRecipe, include: [...hostRecipe.include, 'curl'] },
   customisation: { ...hostRecipe, customisation: `${hostRecipe.customisation}\ntrue\n` },
+  packages: recipeFor('bookworm', ['openvswitch-switch']),
 };
 
 // Docker's grammar for a repository name and a tag (distribution/reference).
@@ -138,5 +139,42 @@ describe('checkSuite', () => {
     })();
     expect(error).toBeInstanceOf(UsageError);
     for (const suite of ['buster', ...suites]) expect((error as Error).message).toContain(suite);
+  });
+});
+
+describe('hostRecipe with packages baked in (--image-packages)', () => {
+  const baked = recipeFor('bookworm', ['docker.io', 'openvswitch-switch']);
+
+  it('leaves the plain recipe, and so its image name, as before packages existed', () => {
+    expect(recipeFor('bookworm', [])).toEqual(hostRecipe);
+    expect('packages' in hostRecipe).toBe(false);
+  });
+
+  it('reuses the plain base image and names its own host image', () => {
+    expect(baseImageTag(baked)).toBe(baseImageTag(hostRecipe));
+    expect(hostImageTag(baked)).not.toBe(hostImageTag(hostRecipe));
+    expect(hostImageTag(recipeFor('bookworm', ['docker.io']))).not.toBe(hostImageTag(baked));
+  });
+
+  it('installs the packages after the plain customisation, in a script /bin/sh can parse', () => {
+    expect(baked.customisation.startsWith(hostRecipe.customisation)).toBe(true);
+    const added = baked.customisation.slice(hostRecipe.customisation.length);
+    expect(added).toContain('apt-get install -y --no-install-recommends docker.io openvswitch-switch\n');
+    // The services the install enabled are disabled again, so that `up` has them to start.
+    expect(added.indexOf('systemctl disable')).toBeGreaterThan(added.indexOf('apt-get install'));
+    const parsed = spawnSync('/bin/sh', ['-n', '-c', baked.customisation], { encoding: 'utf8' });
+    expect(parsed.stderr).toBe('');
+    expect(parsed.status).toBe(0);
+  });
+});
+
+describe('checkImagePackages', () => {
+  it('keeps Debian package names once each, in order', () => {
+    expect(checkImagePackages(['openvswitch-switch', 'docker.io', 'libstdc++6', 'docker.io'])).toEqual(['openvswitch-switch', 'docker.io', 'libstdc++6']);
+  });
+
+  it('refuses anything else as a usage error naming it', () => {
+    expect(() => checkImagePackages(['docker.io', 'vim; rm -rf /', 'Docker'])).toThrow(UsageError);
+    expect(() => checkImagePackages(['vim; rm -rf /'])).toThrow(/vim; rm -rf \//);
   });
 });

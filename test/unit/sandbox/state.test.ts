@@ -12,6 +12,7 @@ const record: SandboxState = {
   backend: 'ovs-gre',
   suite: 'trixie',
   image: 'meshctl-host:0123456789ab',
+  imagePackages: ['docker.io'],
   networks: { management: { name: 'm', subnet: '10.210.4.0/24' }, underlay: { name: 'u', subnet: '10.211.4.0/24' } },
   hosts: [{ name: 'node1', container: 'meshctl-lab-3f2a1c-node1', address: '10.210.4.11', underlayAddress: '10.211.4.11' }],
   sshKey: '/work/demo/.meshctl-sandbox/lab/id_ed25519',
@@ -37,6 +38,14 @@ describe('sandbox state', () => {
     const { suite: _suite, ...older } = record;
     await writeFile(join(dir, 'sandbox.json'), JSON.stringify(older));
     expect((await readState(join(dir, 'sandbox.json')))?.suite).toBe('bookworm');
+  });
+
+  it('keeps the baked-in packages across a write and a read, and reads an older record as the plain image', async () => {
+    await writeState(join(dir, 'sandbox.json'), record);
+    expect((await readState(join(dir, 'sandbox.json')))?.imagePackages).toEqual(['docker.io']);
+    const { imagePackages: _packages, ...older } = record;
+    await writeFile(join(dir, 'sandbox.json'), JSON.stringify(older));
+    expect((await readState(join(dir, 'sandbox.json')))?.imagePackages).toEqual([]);
   });
 
   it('refuses a record with a suite it does not know', async () => {

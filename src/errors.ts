@@ -18,6 +18,11 @@ export const ExitCode = {
   unreachable: 3,
   /** The local sandbox could not be set up (engine, image, containers). */
   sandbox: 4,
+  /**
+   * The state store the inventory names (etcd, Consul) could not be reached on any endpoint, or
+   * would not take the record. Found before any host is touched.
+   */
+  stateStore: 5,
   /** A bug in meshctl: printed with its stack. */
   internal: 70,
   /**
@@ -139,5 +144,12 @@ export class HostLockedError extends MeshctlError {
 export class SandboxError extends MeshctlError {
   constructor(message: string) {
     super(message, ExitCode.sandbox);
+  }
+}
+
+/** The inventory's state store (etcd, Consul) did not answer, or not as meshctl expects. */
+export class StateStoreError extends MeshctlError {
+  constructor(message: string) {
+    super(message, ExitCode.stateStore);
   }
 }

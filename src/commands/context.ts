@@ -7,8 +7,10 @@ import { UsageError } from '../errors.js';
 import { didYouMean } from '../inventory/suggest.js';
 import { loadInventory } from '../inventory/load.js';
 import type { Host, Inventory } from '../inventory/types.js';
-import { readAllocations } from '../inventory/allocations.js';
 import { planInventory } from '../inventory/plan.js';
+import { recordedSlices, type StateRecord } from '../state/record.js';
+import { openStateStore, type StateStore } from '../state/store.js';
+import { endpointSecret } from '../state/remote.js';
 import type { MeshPlan } from '../network/plan.js';
 import type { Connector } from '../engine/sessions.js';
 import { currentRunLog } from '../logging/run-log.js';
@@ -21,6 +23,9 @@ export interface CommandContext {
   inventory: Inventory;
   /** Slices as an earlier `up` recorded them, new hosts placed around them. */
   plan: MeshPlan;
+  /** Where the state record lives (file, etcd, Consul), and the record as read before the plan. */
+  state: StateStore;
+  record: StateRecord | undefined;
   connect: Connector;
   /** To print once before the run (stderr): host key checking turned off. */
   warnings: string[];
@@ -29,7 +34,9 @@ export interface CommandContext {
 /**
  * Loads and checks the inventory and everything it refers to (keys, known_hosts, sudo password
  * variables in `env`) before the connector exists: bad input fails here, with no host touched.
- * The sudo password is asked here too (become_password_prompt), so before any connection.
+ * The sudo password is asked here too (become_password_prompt), so before any connection. The
+ * state record is read here as well: a state store that cannot be reached stops the command
+ * before any host is touched.
  */
 export async function loadContext(inventoryPath: string, env: NodeJS.ProcessEnv = process.env, secretPrompt: SecretPrompt = terminalSecretPrompt): Promise<CommandContext> {
   const inventory = await loadInventory(inventoryPath, env);
@@ -41,8 +48,11 @@ export async function loadContext(inventoryPath: string, env: NodeJS.ProcessEnv 
   // -v / --log: every connection reports what it runs; no password is ever written.
   const log = currentRunLog();
   for (const password of passwords.values()) log?.addSecret(password);
-  const plan = planInventory(inventory, await readAllocations(inventory));
-  return { inventory, plan, connect: log === undefined ? connector : loggedConnector(connector, log.emit), warnings: hostKeyWarnings(inventory.hosts) };
+  if (inventory.state.store !== 'file') for (const endpoint of inventory.state.endpoints) log?.addSecret(endpointSecret(endpoint) ?? '');
+  const state = openStateStore(inventory);
+  const record = await state.read();
+  const plan = planInventory(inventory, recordedSlices(record, inventory.mesh));
+  return { inventory, plan, state, record, connect: log === undefined ? connector : loggedConnector(connector, log.emit), warnings: hostKeyWarnings(inventory.hosts) };
 }
 
 /** One loud line for the run, not one per host: no check means anyone on the path can be the host. */

@@ -15,11 +15,12 @@ import { runPlays } from '../engine/run.js';
 import { withReachableSessions } from '../engine/sessions.js';
 import type { Output } from '../output.js';
 import { runLockHolder } from '../transport/run-lock.js';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, StateStoreError, UsageError } from '../errors.js';
 import { findingsJson, formatFindings, preflight, stoppingFindings, type Finding } from '../preflight/index.js';
 import { confirmApply, terminalPrompt, type Prompt } from './confirm.js';
-import { writeAllocations, writeLastRuns } from '../inventory/allocations.js';
+import { recordLastRuns, reserveSlices, sameSlices } from '../state/allocations.js';
 import { lastRuns } from './last-run.js';
+import { describeLocation } from '../state/location.js';
 import { currentRunLog } from '../logging/run-log.js';
 import { limitHosts, loadContext, tasksFor } from './context.js';
 
@@ -55,14 +56,24 @@ export async function converge(
   if (options.confirm === true && (options.check || options.json)) {
     throw new UsageError(`--confirm cannot go with ${options.check ? '--check' : '--json'}: it asks on the terminal before applying`);
   }
-  const context = await loadContext(options.inventory);
-  for (const warning of context.warnings) output.err(warning);
-  const { inventory, plan } = context;
+  const loaded = await loadContext(options.inventory);
+  for (const warning of loaded.warnings) output.err(warning);
+  const { inventory } = loaded;
   const hosts = limitHosts(inventory, options.limit);
-  const tasks = await tasksFor(context, action, hosts, { purge: options.purge, playbookFile: options.playbook });
+  const playbookOptions = { purge: options.purge, playbookFile: options.playbook };
+  let context = loaded;
+  let tasks = await tasksFor(context, action, hosts, playbookOptions);
 
   // Recorded before anything runs, so hosts keep their slices even if this run stops half way.
-  if (action === 'up' && !options.check && options.confirm !== true) await writeAllocations(inventory, plan);
+  // Another run may have recorded slices since the context was read: then this plan is the newer one's.
+  if (action === 'up' && !options.check && options.confirm !== true) {
+    const reserved = await reserveSlices(context.state, inventory);
+    if (!sameSlices(reserved, context.plan)) {
+      context = { ...context, plan: reserved };
+      tasks = await tasksFor(context, action, hosts, playbookOptions);
+    }
+  }
+  const { plan } = context;
 
   const progress = chooseProgress(options);
   const lock = {
@@ -109,7 +120,9 @@ export async function converge(
       output.err('Nothing was applied.');
       return 0;
     }
-    if (action === 'up') await writeAllocations(inventory, plan);
+    if (action === 'up' && !sameSlices(await reserveSlices(context.state, inventory), plan)) {
+      throw new StateStoreError(`another run recorded other slices in the ${describeLocation(context.state.location)} while this one waited for the answer: nothing was applied; run it again to see the new plan`);
+    }
     return runOn(false);
   });
   if (typeof outcome === 'number') return outcome;
@@ -117,8 +130,8 @@ export async function converge(
   // --confirm's own plan is not this result: what it returns here was applied.
   if (!options.check) {
     // The hosts' state is what counts: a record that cannot be written costs a warning, not the run.
-    await writeLastRuns(inventory, lastRuns(result, action, new Date())).catch((error: unknown) => {
-      output.err(`meshctl: warning: could not record this run in the state file: ${error instanceof Error ? error.message : String(error)}`);
+    await recordLastRuns(context.state, inventory, lastRuns(result, action, new Date())).catch((error: unknown) => {
+      output.err(`meshctl: warning: could not record this run in the state ${describeLocation(context.state.location)}: ${error instanceof Error ? error.message : String(error)}`);
     });
   }
 

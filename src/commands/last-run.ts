@@ -2,7 +2,7 @@
 // says it ("up ok 3 min ago"). Hosts whose run lock was never taken ran nothing, so they keep
 // the run before.
 //   lastRuns(result, 'up', new Date()) → Map { node1 → { action: 'up', at, outcome: 'ok' } }
-import type { LastRun } from '../inventory/allocations.js';
+import type { LastRun } from '../state/record.js';
 import { isNotLocked, type HostResult, type RunResult } from '../engine/result.js';
 import type { PlaybookAction } from '../engine/playbook.js';
 

@@ -1,13 +1,14 @@
 // `meshctl status`: per host, the slice it holds (from the allocation record, or what the next
 // `up` would give it), whether it can be reached, and whether its mesh is up: the backend's `up`
 // tasks in check mode, so "up" means the next `up` would change nothing there, and how the last
-// `up`/`down` there ended (from the state file). Changes nothing
+// `up`/`down` there ended, and where that record lives (the state file, etcd or Consul). Changes nothing
 // and takes no run lock (like `exec`), so it can watch a fleet while another run works on it.
 import { countHost, type HostResult } from '../engine/result.js';
 import { runPlays } from '../engine/run.js';
 import { withReachableSessions } from '../engine/sessions.js';
 import { ExitCode } from '../errors.js';
-import { readAllocations, readLastRuns, type LastRun } from '../inventory/allocations.js';
+import { describeLocation, type StateLocation } from '../state/location.js';
+import { recordedLastRuns, recordedSlices, type LastRun } from '../state/record.js';
 import type { Output } from '../output.js';
 import { limitHosts, loadContext, tasksFor } from './context.js';
 import { describeLastRun } from './last-run.js';
@@ -38,8 +39,8 @@ export async function status(options: StatusOptions, output: Output): Promise<nu
   for (const warning of context.warnings) output.err(warning);
   const { inventory, plan } = context;
   const hosts = limitHosts(inventory, options.limit);
-  const recorded = (await readAllocations(inventory)) ?? new Map<string, number>();
-  const lastRuns = await readLastRuns(inventory);
+  const recorded = recordedSlices(context.record, inventory.mesh) ?? new Map<string, number>();
+  const lastRuns = recordedLastRuns(context.record);
   const tasks = await tasksFor(context, 'up', hosts, { purge: false });
 
   const result = await withReachableSessions(hosts, context.connect, { forks: options.forks }, (sessions) =>
@@ -52,8 +53,8 @@ export async function status(options: StatusOptions, output: Output): Promise<nu
     const slice = held?.slice ?? '';
     report[host.name] = hostStatus(inventory.backend.containerRange?.(inventory.mesh as never, slice) ?? slice, recorded.get(host.name) === held?.index, outcome, lastRuns.get(host.name));
   }
-  if (options.json) output.out(JSON.stringify({ hosts: report }));
-  else output.out(formatStatus(inventory.backend.name, report));
+  if (options.json) output.out(JSON.stringify({ state: context.state.location, hosts: report }));
+  else output.out(formatStatus(inventory.backend.name, report, context.state.location));
   const all = Object.values(report);
   if (all.some((h) => !h.reachable)) return ExitCode.unreachable;
   return all.every((h) => h.mesh_up === true) ? ExitCode.ok : ExitCode.hostFailed;
@@ -78,12 +79,12 @@ export function hostStatus(subnet: string, recorded: boolean, outcome: HostResul
 }
 
 /** One line per host, then what differs where the mesh is not up. */
-export function formatStatus(backend: string, report: Record<string, HostStatus>, now: Date = new Date()): string {
+export function formatStatus(backend: string, report: Record<string, HostStatus>, state: StateLocation, now: Date = new Date()): string {
   const names = Object.keys(report);
   const width = Math.max(4, ...names.map((n) => n.length));
   const meshOf = (h: HostStatus): string => (h.mesh_up === null ? '?' : h.mesh_up ? 'up' : `drift (${h.drift.length} task${h.drift.length === 1 ? '' : 's'})`);
   const meshWidth = Math.max(4, ...Object.values(report).map((h) => meshOf(h).length));
-  const lines = [`backend ${backend}`, `${'host'.padEnd(width)}  ${'subnet'.padEnd(18)}  reachable  ${'mesh'.padEnd(meshWidth)}  last run`];
+  const lines = [`backend ${backend}`, `state ${describeLocation(state)}`, `${'host'.padEnd(width)}  ${'subnet'.padEnd(18)}  reachable  ${'mesh'.padEnd(meshWidth)}  last run`];
   for (const [name, h] of Object.entries(report)) {
     const subnet = `${h.subnet}${h.recorded ? '' : '*'}`;
     const lastRun = h.last_run === null ? 'never' : describeLastRun(h.last_run, now);

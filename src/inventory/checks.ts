@@ -20,7 +20,22 @@ export function checkInventory(raw: RawInventory, backend: Backend): FieldProble
   const common = checkMesh(raw, mesh, backend);
   // A backend's own checks may rely on the common fields being sound (a valid pool, say).
   const own = common.length === 0 ? (backend.check?.({ mesh: raw.mesh as never, hosts: raw.hosts, kv: raw.kv === undefined ? undefined : { type: raw.kv.type } }) ?? []) : [];
-  return [...checkHosts(raw), ...common, ...own, ...checkKv(raw), ...checkPackageSources(raw), ...checkDocker(raw, mesh.pool)];
+  return [...checkHosts(raw), ...common, ...own, ...checkKv(raw), ...checkPackageSources(raw), ...checkDocker(raw, mesh.pool), ...checkState(raw)];
+}
+
+/** A shared store needs where to reach it and a key of the mesh's own; the file needs neither. */
+function checkState(raw: RawInventory): FieldProblem[] {
+  const { state } = raw;
+  if (state === undefined) return [];
+  if (state.store === 'file') {
+    return (['endpoints', 'prefix'] as const)
+      .filter((field) => state[field] !== undefined)
+      .map((field) => ({ path: ['state', field], message: `only for store etcd or consul: the file store is always next to the inventory` }));
+  }
+  const problems: FieldProblem[] = [];
+  if (state.endpoints === undefined) problems.push({ path: ['state'], message: `store ${state.store} needs endpoints: its client URLs, such as [${state.store === 'etcd' ? 'http://10.0.0.5:2379' : 'http://10.0.0.5:8500'}]` });
+  if (state.prefix === undefined) problems.push({ path: ['state'], message: `store ${state.store} needs a prefix of this mesh's own, such as meshctl/lab: two meshes under one prefix would share their allocations` });
+  return problems;
 }
 
 /** The group whose hosts run the store; the `kv:` section declares it, `groups:` need not. */

@@ -18,7 +18,7 @@ import { isAnsibleInventory, readAnsibleInventory } from './ansible/read.js';
 import { inventorySchema, type RawHost, type RawInventory } from './schema.js';
 import { resolveConnection, resolvePath, SshConfigFiles, type ResolvedConnection } from './ssh-settings.js';
 import { resolveShipped } from './shipped.js';
-import type { Host, Inventory, MeshSpec, SourceLocation } from './types.js';
+import type { Host, Inventory, MeshSpec, SourceLocation, StateSettings } from './types.js';
 import { readYaml } from './yaml.js';
 
 /**
@@ -181,7 +181,7 @@ function resolveInventory(
 ): Omit<Inventory, 'packageSources' | 'shipped'> {
   const hosts = raw.hosts.map((host, index) => resolveHost(raw, host, index, connections[index], sourceOf));
   const groups = Object.keys(raw.groups ?? {});
-  const inventory = { file, hosts, groups, mesh: resolveMesh(raw, backend), backend };
+  const inventory = { file, hosts, groups, mesh: resolveMesh(raw, backend), backend, state: resolveState(raw) };
   if (raw.kv === undefined) return inventory;
   const kv: KvStore = {
     type: raw.kv.type,
@@ -189,6 +189,13 @@ function resolveInventory(
     ports: { ...KV_DEFAULT_PORTS[raw.kv.type], ...definedPorts(raw.kv.ports ?? {}) },
   };
   return { ...inventory, groups: groups.includes(KV_GROUP) ? groups : [...groups, KV_GROUP], kv };
+}
+
+function resolveState(raw: RawInventory): StateSettings {
+  const state = raw.state;
+  // checkInventory refused an etcd or consul store without endpoints or prefix.
+  if (state === undefined || state.store === 'file' || state.endpoints === undefined || state.prefix === undefined) return { store: 'file' };
+  return { store: state.store, endpoints: state.endpoints, prefix: state.prefix };
 }
 
 function definedPorts(ports: Record<string, number | undefined>): Record<string, number> {

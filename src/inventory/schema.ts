@@ -93,6 +93,34 @@ export const kvSchema = z.strictObject({
     .describe("the store's ports; those of other types are refused"),
 }).describe('a key-value store on the hosts of group kv (1, 3 or 5 of them)');
 
+/** Where the state record lives; etcd and Consul are spoken to over HTTP from this machine. */
+export const STATE_STORES = ['file', 'etcd', 'consul'] as const;
+
+// A key path both stores take as it is, and that no URL normalisation can move (no `.`, `..`).
+const STATE_PREFIX = /^(?!\.{1,2}(?:\/|$))[A-Za-z0-9._-]+(?:\/(?!\.{1,2}(?:\/|$))[A-Za-z0-9._-]+)*$/;
+
+// An http(s) base URL: a path may follow (a proxy's), no query or fragment.
+const STORE_URL = /^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/;
+
+export const stateSchema = z.strictObject({
+  store: z.enum(STATE_STORES).describe('file (the default: inventory.state.json next to the inventory), etcd (v3 API) or consul (KV)'),
+  endpoints: z
+    .array(
+      z
+        .string()
+        .regex(STORE_URL, { message: 'must be an http:// or https:// URL such as http://10.0.0.5:2379', abort: true })
+        .refine((text) => URL.canParse(text), 'is not a valid URL: check the host and port'),
+    )
+    .min(1)
+    .optional()
+    .describe("etcd or consul: the store's client URLs, tried in order (user:password@ in a URL is sent as basic auth and never shown)"),
+  prefix: z
+    .string()
+    .regex(STATE_PREFIX, 'must be key names of letters, digits, . _ - joined by /, such as meshctl/lab')
+    .optional()
+    .describe("etcd or consul: this mesh's keys live under it (the record at PREFIX/state); one per mesh"),
+}).describe("where the allocation record lives: a file next to the inventory (default), or etcd or Consul shared by a team's runs");
+
 export const inventorySchema = z.strictObject({
   vars: vars.optional(),
   ssh: sshSchema.optional(),
@@ -112,6 +140,7 @@ export const inventorySchema = z.strictObject({
     .array(inventorySourceSchema)
     .optional()
     .describe('package repositories (apt, yum) for every host, written by the package_sources module'),
+  state: stateSchema.optional(),
 });
 
 export type RawInventory = z.infer<typeof inventorySchema>;
@@ -120,3 +149,4 @@ export type RawGroup = z.infer<typeof groupSchema>;
 export type RawSsh = z.infer<typeof sshSchema>;
 export type RawBastion = z.infer<typeof bastionSchema>;
 export type RawKv = z.infer<typeof kvSchema>;
+export type RawState = z.infer<typeof stateSchema>;

@@ -73,6 +73,17 @@ export interface DockerSettings {
  */
 export type MeshSpec = CommonMesh & Record<string, unknown>;
 
+/** Where the mesh's state record lives: `state:`, the file next to the inventory when absent. */
+export type StateSettings = { store: 'file' } | RemoteStateSettings;
+
+export interface RemoteStateSettings {
+  store: 'etcd' | 'consul';
+  /** Tried in order: `http://10.0.0.5:2379`, maybe with `user:password@`. */
+  endpoints: string[];
+  /** The mesh's keys live under it: `meshctl/lab` → `meshctl/lab/state`. */
+  prefix: string;
+}
+
 export interface Inventory {
   /** Path the inventory was read from (for messages). */
   file: string;
@@ -90,4 +101,5 @@ export interface Inventory {
   packageSources: PackageSource[];
   /** `ovs.source` / `docker.source: { packages: DIR }`: the files read from DIR; absent: the distribution's. */
   shipped: ShippedPackages;
+  state: StateSettings;
 }

@@ -2,7 +2,7 @@
 // directory. Idempotent, and works on a half-created sandbox. Example: `await sandboxDown({ inventoryPath, log })`.
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { allocationsFile } from '../inventory/allocations.js';
+import { stateFile } from '../state/file-store.js';
 import { labelledContainers, labelledNetworks } from './docker.js';
 import { ensureEngine } from './docker-engine.js';
 import { removeContainers } from './hosts.js';
@@ -32,7 +32,7 @@ export async function sandboxDown(options: SandboxDownOptions): Promise<void> {
 
   await rm(layout.stateDir, { recursive: true, force: true });
   // The hosts that held the recorded slices are gone with the sandbox.
-  await rm(allocationsFile(layout.inventoryPath), { force: true });
+  await rm(stateFile(layout.inventoryPath), { force: true });
   await removeIfUnused(dirname(layout.stateDir));
   log(`sandbox ${layout.name} removed (${containers.size} container(s), ${networks.size} network(s))`);
 }

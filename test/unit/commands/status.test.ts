@@ -37,9 +37,10 @@ describe('formatStatus', () => {
       node1: { subnet: '10.240.0.0/24', recorded: true, reachable: true, mesh_up: true, drift: [], last_run: { action: 'up', at: '2026-12-01T11:57:00.000Z', outcome: 'ok' } },
       node2: { subnet: '10.240.1.0/24', recorded: false, reachable: true, mesh_up: false, drift: [{ task: 'links', reason: 'would change: x' }], last_run: null },
       node3: { subnet: '10.240.2.0/24', recorded: true, reachable: false, mesh_up: null, drift: [], reason: 'could not be reached', last_run: { action: 'down', at: '2026-11-30T09:00:00.000Z', outcome: 'failed', task: 'links' } },
-    }, now);
+    }, { store: 'file', path: '/srv/lab/inventory.state.json' }, now);
     expect(text.split('\n')).toEqual([
       'backend ovs-gre',
+      'state file /srv/lab/inventory.state.json',
       'host   subnet              reachable  mesh            last run',
       'node1  10.240.0.0/24       yes        up              up ok 3 min ago',
       'node2  10.240.1.0/24*      yes        drift (1 task)  never',
@@ -48,5 +49,12 @@ describe('formatStatus', () => {
       'node3: could not be reached',
       '* not recorded yet: the next `up` gives it this subnet',
     ]);
+  });
+});
+
+describe('formatStatus, with a shared store', () => {
+  it('names the store, its endpoints and the key, not the credentials an endpoint carried', () => {
+    const text = formatStatus('vxlan', {}, { store: 'etcd', endpoints: ['http://***@10.0.0.5:2379', 'http://10.0.0.6:2379'], key: 'meshctl/lab/state' });
+    expect(text.split('\n')[1]).toBe('state etcd http://***@10.0.0.5:2379,http://10.0.0.6:2379 key meshctl/lab/state');
   });
 });

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-docker.sh
 npm ci --no-audit --no-fund --loglevel=error
 npm run --silent build
+# The tests themselves are type-checked too (the build covers src/ only).
+npm run --silent typecheck
 
 mkdir -p test-results
 status=0

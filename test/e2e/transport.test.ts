@@ -130,6 +130,7 @@ function testHost(ssh: Partial<SshSettings> = {}, host: Partial<Host> = {}): Hos
       port,
       key: join(dir, 'client_key'),
       knownHosts,
+      hostKeyChecking: 'accept-new',
       connectTimeoutMs: 10_000,
       commandTimeoutMs: 60_000,
       ...ssh,
@@ -137,6 +138,7 @@ function testHost(ssh: Partial<SshSettings> = {}, host: Partial<Host> = {}): Hos
     become: false,
     groups: [],
     vars: {},
+    docker: { daemon: {}, insecureTcp: false, daemonSources: {} },
     ...host,
   };
 }

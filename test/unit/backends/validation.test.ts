@@ -63,7 +63,7 @@ describe('l2', () => {
   it("gives each host its address on the subnet and no tag by default, with the underlay's MTU", () => {
     const inventory = parseInventory(l2(ok), 'inv.yaml');
     expect(inventory.mesh.mtu).toBe(1500);
-    const vars = l2Backend().hostVars?.(inventory.mesh as never, { name: 'a', underlay_address: '192.0.2.11' });
+    const vars = l2Backend().hostVars?.(inventory.mesh as never, { name: 'a', underlay_address: '192.0.2.11' }, planInventory(inventory));
     expect(vars).toEqual({ host_cidr: '192.0.2.11/24', tagged: false, trunk: null });
   });
 

@@ -76,6 +76,7 @@ function hostAt(port: number, knownHosts: string, hostKeyChecking: HostKeyPolicy
     become: false,
     groups: [],
     vars: {},
+    docker: { daemon: {}, insecureTcp: false, daemonSources: {} },
   };
 }
 

@@ -10,7 +10,7 @@ const host: Host = {
   name: 'node1',
   address: '10.210.1.11',
   underlayAddress: '10.211.1.11',
-  ssh: { user: 'operator', port: 22, knownHosts: '/tmp/known_hosts', connectTimeoutMs: 10_000, commandTimeoutMs: 60_000 },
+  ssh: { user: 'operator', port: 22, knownHosts: '/tmp/known_hosts', hostKeyChecking: 'accept-new', connectTimeoutMs: 10_000, commandTimeoutMs: 60_000 },
   become: true,
   groups: [],
   vars: {},

@@ -36,11 +36,15 @@ export interface CommandContext {
  * variables in `env`) before the connector exists: bad input fails here, with no host touched.
  * The sudo password is asked here too (become_password_prompt), so before any connection. The
  * state record is read here as well: a state store that cannot be reached stops the command
- * before any host is touched.
+ * before any host is touched. With `limit` (`--limit`), only for the hosts it selects: a run on
+ * hosts that need no password asks for none.
  */
-export async function loadContext(inventoryPath: string, env: NodeJS.ProcessEnv = process.env, secretPrompt: SecretPrompt = terminalSecretPrompt): Promise<CommandContext> {
+export async function loadContext(
+  inventoryPath: string,
+  { env = process.env, secretPrompt = terminalSecretPrompt, limit }: { env?: NodeJS.ProcessEnv; secretPrompt?: SecretPrompt; limit?: string | undefined } = {},
+): Promise<CommandContext> {
   const inventory = await loadInventory(inventoryPath, env);
-  const passwords = await becomePasswords(inventory.hosts, env, secretPrompt);
+  const passwords = await becomePasswords(limitHosts(inventory, limit), env, secretPrompt);
   const connector: Connector = (host) => {
     const becomePassword = passwords.get(host.name);
     return connect(host, becomePassword === undefined ? {} : { becomePassword });

@@ -56,7 +56,7 @@ export async function converge(
   if (options.confirm === true && (options.check || options.json)) {
     throw new UsageError(`--confirm cannot go with ${options.check ? '--check' : '--json'}: it asks on the terminal before applying`);
   }
-  const loaded = await loadContext(options.inventory);
+  const loaded = await loadContext(options.inventory, { limit: options.limit });
   for (const warning of loaded.warnings) output.err(warning);
   const { inventory } = loaded;
   const hosts = limitHosts(inventory, options.limit);

@@ -29,7 +29,7 @@ type HostOutcome =
   | { kind: 'failed'; reason: string };
 
 export async function execOnHosts(options: ExecOptions, output: Output): Promise<number> {
-  const context = await loadContext(options.inventory);
+  const context = await loadContext(options.inventory, { limit: options.limit });
   for (const warning of context.warnings) output.err(warning);
   const hosts = limitHosts(context.inventory, options.limit);
   // One word is a shell command line as typed (`meshctl exec -- 'ip -br a | grep br0'`);

@@ -35,7 +35,7 @@ export interface HostStatus {
 }
 
 export async function status(options: StatusOptions, output: Output): Promise<number> {
-  const context = await loadContext(options.inventory);
+  const context = await loadContext(options.inventory, { limit: options.limit });
   for (const warning of context.warnings) output.err(warning);
   const { inventory, plan } = context;
   const hosts = limitHosts(inventory, options.limit);

@@ -127,7 +127,7 @@ describe('loadContext with become_password_prompt', () => {
     setCurrentRunLog(new RunLog({ verbose: (line) => lines.push(line) }));
     vi.mocked(connect).mockImplementation(async (host) => new FakeHost(host.name));
     const prompt = fakePrompt(PASSWORD);
-    const context = await loadContext(await inventoryFile(), { ...process.env, NODE3_SUDO: 'node3-own' }, prompt);
+    const context = await loadContext(await inventoryFile(), { env: { ...process.env, NODE3_SUDO: 'node3-own' }, secretPrompt: prompt });
     expect(prompt.asked).toHaveLength(1);
     expect(connect).not.toHaveBeenCalled();
 
@@ -146,7 +146,17 @@ describe('loadContext with become_password_prompt', () => {
   });
 
   it('refuses without a terminal before any connection', async () => {
-    await expect(loadContext(await inventoryFile(), { ...process.env, NODE3_SUDO: 'node3-own' }, fakePrompt(PASSWORD, false))).rejects.toThrow(/no terminal to ask on/);
+    await expect(loadContext(await inventoryFile(), { env: { ...process.env, NODE3_SUDO: 'node3-own' }, secretPrompt: fakePrompt(PASSWORD, false) })).rejects.toThrow(/no terminal to ask on/);
     expect(connect).not.toHaveBeenCalled();
+  });
+
+  it('asks nothing when --limit selects only hosts that need no password, and still refuses a limit naming no host', async () => {
+    const env = { ...process.env, NODE3_SUDO: 'node3-own' };
+    const prompt = fakePrompt(PASSWORD, false);
+    const context = await loadContext(await inventoryFile(), { env, secretPrompt: prompt, limit: 'node3,node4' });
+    expect(prompt.asked).toHaveLength(0);
+    expect(context.inventory.hosts).toHaveLength(5);
+    await expect(loadContext(await inventoryFile(), { env, secretPrompt: prompt, limit: 'node1' })).rejects.toThrow(/no terminal to ask on/);
+    await expect(loadContext(await inventoryFile(), { env, secretPrompt: prompt, limit: 'nodeX' })).rejects.toThrow(/--limit: no host or group named nodeX/);
   });
 });

@@ -13,6 +13,7 @@ import { ovsTunnels } from './ovs-tunnels.js';
 import { packageFiles } from './package-files.js';
 import { packageSources } from './package-sources.js';
 import { packages } from './packages.js';
+import { selinux } from './selinux.js';
 import { service } from './service.js';
 import { subnetLease } from './subnet-lease.js';
 import { swarm } from './swarm.js';
@@ -20,7 +21,7 @@ import { sysctl } from './sysctl.js';
 import { vxlanRoutes } from './vxlan-routes.js';
 
 const all: readonly AnyModule[] = [
-  packages, packageFiles, packageSources, sysctl, firewall, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink, kvStore, swarm, note, vxlanRoutes, subnetLease,
+  packages, packageFiles, packageSources, sysctl, firewall, selinux, service, dockerDaemon, dockerEngine, dockerNetwork, ovsBridge, ovsTunnels, meshLinks, l2Uplink, kvStore, swarm, note, vxlanRoutes, subnetLease,
 ];
 
 export const modules: ReadonlyMap<string, AnyModule> = new Map(all.map((module) => [module.name, module]));

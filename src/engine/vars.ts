@@ -1,8 +1,8 @@
 // The variables a playbook sees on one host: merged inventory vars, the host, and under `mesh`
 // the validated mesh section as written, this host's plan, and the backend's own values; `kv`
 // (the store and where its clients find it, `false` without a `kv:` section, so `when: kv` works)
-// `package_sources` (the package_sources module's `sources`) and `docker` (the inventory's
-// `docker:` for this host: `daemon`, `insecure_tcp`).
+// `package_sources` (the package_sources module's `sources`), `docker` (the inventory's
+// `docker:` for this host: `daemon`, `insecure_tcp`) and `selinux` (`mode`, `permissive`).
 import type { Host, Inventory } from '../inventory/types.js';
 import { kvVars } from '../kv/endpoints.js';
 import type { MeshPlan } from '../network/plan.js';
@@ -61,6 +61,8 @@ export function hostVars(inventory: Inventory, plan: MeshPlan, host: Host, optio
     // The docker_daemon tasks' user_settings: merged with the backend's own keys on the host.
     docker: { daemon: host.docker.daemon, insecure_tcp: host.docker.insecureTcp, ...shippedVars(inventory.shipped.docker) },
     ovs: shippedVars(inventory.shipped.ovs),
+    // `mode` for text and `when:`, `permissive` for the selinux module's `allowed`.
+    selinux: { mode: inventory.selinux, permissive: inventory.selinux === 'permissive' },
     purge: options.purge,
   };
 }

@@ -181,7 +181,7 @@ function resolveInventory(
 ): Omit<Inventory, 'packageSources' | 'shipped'> {
   const hosts = raw.hosts.map((host, index) => resolveHost(raw, host, index, connections[index], sourceOf));
   const groups = Object.keys(raw.groups ?? {});
-  const inventory = { file, hosts, groups, mesh: resolveMesh(raw, backend), backend, state: resolveState(raw) };
+  const inventory = { file, hosts, groups, mesh: resolveMesh(raw, backend), backend, state: resolveState(raw), selinux: raw.selinux ?? 'enforcing' };
   if (raw.kv === undefined) return inventory;
   const kv: KvStore = {
     type: raw.kv.type,

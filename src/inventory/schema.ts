@@ -6,7 +6,7 @@ import { KV_TYPES } from '../kv/endpoints.js';
 import { dockerSchema } from './docker.js';
 import { shippedSourceSchema } from './shipped.js';
 import { inventorySourceSchema } from '../packages/source.js';
-import { HOST_KEY_POLICIES } from './types.js';
+import { HOST_KEY_POLICIES, SELINUX_SETTINGS } from './types.js';
 
 const port = z.number().int().min(1).max(65535);
 const seconds = z.number().positive().max(86_400);
@@ -141,6 +141,12 @@ export const inventorySchema = z.strictObject({
     .optional()
     .describe('package repositories (apt, yum) for every host, written by the package_sources module'),
   state: stateSchema.optional(),
+  selinux: z
+    .enum(SELINUX_SETTINGS)
+    .optional()
+    .describe(
+      'SELinux on RHEL-family hosts, for the backends that use Open vSwitch: enforcing (the default: never changed, and up fails on a host where it enforces) or permissive (up sets an enforcing host permissive, down puts it back, the recap notes it on every run)',
+    ),
 });
 
 export type RawInventory = z.infer<typeof inventorySchema>;

@@ -10,6 +10,10 @@ import type { ShippedPackages } from './shipped.js';
 export const HOST_KEY_POLICIES = ['accept-new', 'strict', 'off'] as const;
 export type HostKeyPolicy = (typeof HOST_KEY_POLICIES)[number];
 
+/** `selinux:`: whether meshctl may set an enforcing SELinux permissive where the backend needs it. */
+export const SELINUX_SETTINGS = ['enforcing', 'permissive'] as const;
+export type SelinuxSetting = (typeof SELINUX_SETTINGS)[number];
+
 /** A jump host, resolved like a host's own settings (inventory, then ssh config, then defaults). */
 export interface Bastion {
   address: string;
@@ -102,4 +106,6 @@ export interface Inventory {
   /** `ovs.source` / `docker.source: { packages: DIR }`: the files read from DIR; absent: the distribution's. */
   shipped: ShippedPackages;
   state: StateSettings;
+  /** `selinux:`, enforcing when absent (SELinux never changed). */
+  selinux: SelinuxSetting;
 }

@@ -160,12 +160,16 @@ function autoChoosesSwarm(lab: Lab): void {
   });
 }
 
+// Hosts with these baked in (one image for all such rows) skip the first up's installs: CI time.
+// ovs-gre, l2 untagged, vxlan and the overlay rows keep the plain image, so the installs stay tested.
+const OVS_PACKAGES = ['openvswitch-switch', 'docker.io', 'iptables', 'ethtool'];
+
 const specs: BackendSpec[] = [
   { title: 'ovs-gre mesh', backend: 'ovs-gre', runLock: true, drift: 'ip link set veth-mesh nomaster', clean: ovsClean },
-  { title: 'ovs-vxlan mesh', backend: 'ovs-vxlan', whileUp: slicesStayPut, drift: 'ip route del 10.240.0.0/16 dev docker0', clean: ovsClean },
-  { title: 'ovs-vxlan mesh, larger', backend: 'ovs-vxlan', hosts: 6, short: true },
+  { title: 'ovs-vxlan mesh', backend: 'ovs-vxlan', whileUp: slicesStayPut, drift: 'ip route del 10.240.0.0/16 dev docker0', clean: ovsClean, imagePackages: OVS_PACKAGES },
+  { title: 'ovs-vxlan mesh, larger', backend: 'ovs-vxlan', hosts: 6, short: true, imagePackages: OVS_PACKAGES },
   { title: 'l2, untagged', backend: 'l2', gateway: true, drift: 'ip link set dev eth1 nomaster', clean: l2Clean, whileUp: joinFailsSafely },
-  { title: 'l2 with VLAN 100', backend: 'l2', sets: ['mesh.l2.vlan=100'], gateway: true, drift: 'ip link set dev veth-l2 nomaster', clean: l2Clean },
+  { title: 'l2 with VLAN 100', backend: 'l2', sets: ['mesh.l2.vlan=100'], gateway: true, drift: 'ip link set dev veth-l2 nomaster', clean: l2Clean, imagePackages: OVS_PACKAGES },
   { title: 'vxlan (flannel-style)', backend: 'vxlan', drift: 'ip route flush proto 109', clean: vxlanClean },
   {
     title: 'vxlan with etcd leases',

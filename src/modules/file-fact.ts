@@ -1,5 +1,6 @@
 // A fact that reads one file as text, telling "missing" apart from "empty", shared by the modules
 // that keep state in a file (sysctl.d, daemon.json, meshctl's own records).
+import type { z } from 'zod';
 import { FactParseError, type FactQuery } from '../engine/module.js';
 import { shellQuote } from '../transport/quote.js';
 
@@ -31,4 +32,21 @@ export function parseFileText(path: string, stdout: string, code: number | null)
   // The `echo` after `cat` put the end marker on a line of its own; that newline is the first
   // character of `end`, so what lies between is the file exactly.
   return { exists: true, text: stdout.slice(from + start.length, to) };
+}
+
+/**
+ * A JSON record meshctl keeps on the host (what a module changed, to put back on `down`), read
+ * through `schema`: anything else in its place is a parse error that says to fix or delete it.
+ */
+export function parseRecordFile<T extends object>(path: string, file: FileText, schema: z.ZodType<T>): { exists: false } | ({ exists: true; text: string } & T) {
+  if (!file.exists) return { exists: false };
+  let json: unknown;
+  try {
+    json = JSON.parse(file.text);
+  } catch (error) {
+    throw new FactParseError(`${path} is not valid JSON (${(error as Error).message}): fix or delete it`);
+  }
+  const record = schema.safeParse(json);
+  if (!record.success) throw new FactParseError(`${path} is not a record meshctl wrote: fix or delete it`);
+  return { exists: true, text: file.text, ...record.data };
 }

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { change, defineModule, FactParseError, notice, ok, put, refuse, run, type Plan, type Step } from '../engine/module.js';
 import type { ExecResult } from '../transport/connection.js';
 import { shellJoin } from '../transport/quote.js';
-import { fileFact, type FileText } from './file-fact.js';
+import { fileFact, parseRecordFile, type FileText } from './file-fact.js';
 
 export const RECORD_PATH = '/var/lib/meshctl/selinux.json';
 export const CONFIG_PATH = '/etc/selinux/config';
@@ -170,16 +170,7 @@ export function parseConfig(file: FileText): SelinuxFacts['config'] {
 const recordSchema = z.object({ mode: z.literal('enforcing'), config: z.literal('enforcing').nullable() });
 
 export function parseRecord(file: FileText): SelinuxFacts['record'] {
-  if (!file.exists) return { exists: false };
-  let json: unknown;
-  try {
-    json = JSON.parse(file.text);
-  } catch (error) {
-    throw new FactParseError(`${RECORD_PATH} is not valid JSON (${(error as Error).message}): fix or delete it`);
-  }
-  const record = recordSchema.safeParse(json);
-  if (!record.success) throw new FactParseError(`${RECORD_PATH} is not a record meshctl wrote: fix or delete it`);
-  return { exists: true, text: file.text, ...record.data };
+  return parseRecordFile(RECORD_PATH, file, recordSchema);
 }
 
 function isMode(text: string): text is SelinuxMode {

@@ -14,7 +14,7 @@ import { change, defineModule, FactParseError, ok, refuse, run, upload, type Fac
 import type { PackageFile } from '../packages/package-file.js';
 import type { ExecResult } from '../transport/connection.js';
 import { shellJoin } from '../transport/quote.js';
-import { APT, NONINTERACTIVE, parseManager, type PackageManager } from './packages.js';
+import { APT, DPKG_INSTALLED, managerQuery, NONINTERACTIVE, type PackageManager } from './packages.js';
 
 /** Where files wait between upload and install; emptied after each install. */
 export const SHIP_DIR = '/var/cache/meshctl/packages';
@@ -60,12 +60,7 @@ export const packageFiles = defineModule<PackageFilesParams, PackageFilesFacts>(
   facts: (p) => {
     const names = [...new Set(p.packages.map((file) => file.name))];
     return {
-      manager: {
-        command:
-          'cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release; ' +
-          'if command -v dnf >/dev/null 2>&1; then echo MESHCTL_DNF=yes; else echo MESHCTL_DNF=no; fi',
-        parse: parseManager,
-      },
+      manager: managerQuery,
       arch: {
         command: 'if command -v dpkg >/dev/null 2>&1; then dpkg --print-architecture; else uname -m; fi',
         parse: (result) => {
@@ -139,9 +134,6 @@ function installedVersionsQuery(names: string[]): FactQuery<Record<string, strin
     parse: (result) => parseInstalledVersions(result),
   };
 }
-
-// dpkg states of a package whose files are in place (half-installed ones are not).
-const DPKG_INSTALLED = new Set(['installed', 'triggers-pending', 'triggers-awaited']);
 
 /** `NAME STATUS VERSION` lines from dpkg-query, or `NAME installed VERSION` and "is not installed" lines from rpm. */
 export function parseInstalledVersions(result: ExecResult): Record<string, string> {

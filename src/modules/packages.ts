@@ -79,16 +79,19 @@ export const APT = ['apt-get', '-o', 'DPkg::Lock::Timeout=120'];
 // A prefix, not an argument: quoted it would no longer be an assignment.
 export const NONINTERACTIVE = 'DEBIAN_FRONTEND=noninteractive';
 
+/** Which package manager the host has, from os-release (and whether dnf is there). */
+export const managerQuery: FactQuery<PackageManager> = {
+  command:
+    'cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release; ' +
+    'if command -v dnf >/dev/null 2>&1; then echo MESHCTL_DNF=yes; else echo MESHCTL_DNF=no; fi',
+  parse: parseManager,
+};
+
 export const packages = defineModule<PackagesParams, PackagesFacts>({
   name: 'packages',
   params,
   facts: (p) => ({
-    manager: {
-      command:
-        'cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release; ' +
-        'if command -v dnf >/dev/null 2>&1; then echo MESHCTL_DNF=yes; else echo MESHCTL_DNF=no; fi',
-      parse: parseManager,
-    },
+    manager: managerQuery,
     installed: installedQuery(unique([...wantedPackages(p).keys(), ...p.optional, ...p.absent])),
     releases: releasesQuery([...wantedPackages(p)].filter(([, release]) => release !== undefined).map(([name]) => name)),
     known: knownQuery(p.optional),
@@ -249,7 +252,7 @@ export function parseReleases(result: ExecResult): ReleaseVersions {
 
 // dpkg states of a package whose files are in place; half-installed or unpacked ones are not,
 // and `apt-get install` finishes them.
-const DPKG_INSTALLED = new Set(['installed', 'triggers-pending', 'triggers-awaited']);
+export const DPKG_INSTALLED: ReadonlySet<string> = new Set(['installed', 'triggers-pending', 'triggers-awaited']);
 
 export function parseInstalled(names: readonly string[], result: ExecResult): string[] {
   const [header = '', ...lines] = result.stdout.split('\n').map((line) => line.trim());

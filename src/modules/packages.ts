@@ -203,14 +203,33 @@ function installedQuery(names: string[]): FactQuery<string[]> {
   };
 }
 
-/** The optional packages apt's lists know (dnf and yum hosts: none is asked). */
+/**
+ * The optional packages apt's lists know (dnf and yum hosts: none is asked): those that
+ * `apt-cache policy` gives a candidate. It reads apt's binary cache, some ten times quicker than
+ * `apt-cache show`, which reads each record from the lists: this fact is read on every `up`.
+ */
 function knownQuery(names: string[]): FactQuery<string[]> {
   if (names.length === 0) return { command: 'true', parse: () => [] };
-  const loop = `for p in ${names.map((n) => shellJoin([n])).join(' ')}; do apt-cache show --no-all-versions "$p" >/dev/null 2>&1 && echo "$p"; done`;
   return {
-    command: `if command -v apt-cache >/dev/null 2>&1; then ${loop}; fi; true`,
-    parse: (result) => result.stdout.split('\n').map((line) => line.trim()).filter((line) => names.includes(line)),
+    command: `if command -v apt-cache >/dev/null 2>&1; then LC_ALL=C ${shellJoin(['apt-cache', 'policy', '--', ...names])}; fi; true`,
+    parse: (result) => parseKnown(names, result.stdout),
   };
+}
+
+/** `apt-cache policy` names each package it knows (`docker-cli:`) and its `Candidate:`; `(none)` is not installable. */
+export function parseKnown(names: readonly string[], stdout: string): string[] {
+  const known: string[] = [];
+  let current: string | undefined;
+  for (const line of stdout.split('\n')) {
+    const heading = /^(\S+):$/.exec(line);
+    if (heading !== null) {
+      current = heading[1];
+      continue;
+    }
+    const candidate = /^\s+Candidate:\s*(\S+)/.exec(line)?.[1];
+    if (current !== undefined && candidate !== undefined && candidate !== '(none)' && names.includes(current) && !known.includes(current)) known.push(current);
+  }
+  return known;
 }
 
 const MADISON = 'meshctl:madison';

@@ -1,7 +1,7 @@
 // Takes secrets out of text before it is written anywhere: the sudo passwords (the values of the
-// variables that become_password_env names) and anything that looks like a private key. Facts
-// come back base64-encoded (fact-batch.ts), so a secret is also taken out in base64, wherever in
-// the encoded stream it starts.
+// variables that become_password_env names) and anything that looks like a private key. Some
+// outputs carry values base64-encoded (etcd's JSON API, files read as base64), so a secret is also
+// taken out in base64, wherever in the encoded stream it starts.
 //   const redact = new Redactor(); redact.add('hunter2'); redact.text('pw hunter2') === 'pw [redacted]'
 
 export const REDACTED = '[redacted]';

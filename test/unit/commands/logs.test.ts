@@ -141,9 +141,9 @@ describe('--log FILE', () => {
     expect(machines.get('node1')?.store.get('secret')).toBe(PASSWORD);
     expect(text).not.toContain(PASSWORD);
     expect(text).toContain("kv set secret '[redacted]'");
-    // The facts read it back base64-encoded.
+    // The facts read it back as printed, and the log has it redacted there too.
     expect(text).not.toContain(Buffer.from(`${PASSWORD}\n`).toString('base64').slice(0, 12));
-    expect(text).toMatch(/stdout \(\d+ bytes\):\n    meshctl-fact-\w+ 0 0\n    .*\[redacted\]/);
+    expect(text).toMatch(/stdout \(\d+ bytes\):\n    meshctl-fact-\w+ start 0\n    .*\[redacted\]/);
     const entries = text.split('\n').filter((line) => !line.startsWith('  '));
     for (const entry of entries.filter((line) => line !== '')) expect(entry).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /);
     expect(entries.filter((line) => /Z meshctl (.* )?up .*\(pid \d+\)$/.test(line)).length).toBe(2);

@@ -97,14 +97,14 @@ describe('HostTasks: reading facts', () => {
   });
 
   it('shows the last lines the fact script printed when it stops', async () => {
-    const base64 = "#!/bin/sh\necho 'base64: write error: No space left on device' >&2\nexit 1\n";
-    const host = new FakeHost('a', { k: 'v' }, { base64 });
+    const mktemp = "#!/bin/sh\necho 'mktemp: failed to create directory via template: No space left on device' >&2\nexit 1\n";
+    const host = new FakeHost('a', { k: 'v' }, { mktemp });
     const tasks = [kvTask('first', { key: 'k', value: 'v' }), kvTask('second', { key: 'k', value: 'v' })];
     await expect(applyAll(host, tasks)).rejects.toThrow(
       new TaskError(
         'a',
         'first',
-        "cannot read the facts: the fact script stopped (exit 1) after 0 of 2, in fact 'value' of task 'first':\n  | base64: write error: No space left on device",
+        "cannot read the facts: the fact script stopped (exit 1) after 0 of 2, in fact 'value' of task 'first':\n  | mktemp: failed to create directory via template: No space left on device",
       ),
     );
   });

@@ -34,7 +34,18 @@ describe('readFactBatch', () => {
     expect(Object.fromEntries(Object.keys(awkward).map((name, i) => [name, batch.results[i]]))).toEqual(
       Object.fromEntries(Object.keys(awkward).map((name, i) => [name, expected[i]])),
     );
+    // The batch (one call), then each command alone.
     expect(host.calls).toHaveLength(1 + commands.length);
+  });
+
+  it('runs a command asked for twice once, and gives both their answer', async () => {
+    const host = new FakeHost('a');
+    const batch = await readFactBatch(host, ['echo $$', 'true', 'echo $$']);
+    expect(batch.ok).toBe(true);
+    expect(batch.results[0]?.stdout).toMatch(/^\d+\n$/);
+    expect(batch.results[2]).toEqual(batch.results[0]);
+    expect(batch.results[1]).toEqual({ stdout: '', stderr: '', code: 0, signal: null });
+    expect(host.calls).toHaveLength(1);
   });
 
   it('runs each command in a shell of its own: an exit, a variable or a cd stays inside it', async () => {
@@ -74,7 +85,8 @@ describe('readFactBatch', () => {
 });
 
 describe('parseFactBatch', () => {
-  const frames = (...codes: number[]): string => codes.map((code, i) => `B ${i} ${code}\naGkK\nB\nB\n`).join('');
+  const frame = (index: number, code: number): string => `B start ${index}\nhi\n\nB code ${code}\n\nB done\n`;
+  const frames = (...codes: number[]): string => codes.map((code, i) => frame(i, code)).join('');
   const exit = (stdout: string, code: number | null = 0, stderr = ''): ExecResult => ({ stdout, stderr, code, signal: code === null ? 'SIGKILL' : null });
 
   it('reads frames up to the end line', () => {
@@ -89,7 +101,7 @@ describe('parseFactBatch', () => {
   });
 
   it('keeps only whole frames of a script that was killed, and says how it stopped', () => {
-    const batch = parseFactBatch(exit(`${frames(0)}B 1 0\naGkK\n`, null, 'Killed\n'), 'B', 3);
+    const batch = parseFactBatch(exit(`${frames(0)}B start 1\nhi\n`, null, 'Killed\n'), 'B', 3);
     expect(batch).toMatchObject({ ok: false, why: 'stopped (exit SIGKILL)', stderr: 'Killed\n' });
     expect(batch.results).toHaveLength(1);
   });
@@ -100,7 +112,7 @@ describe('parseFactBatch', () => {
   });
 
   it('fails a frame out of order or missing, rather than handing a parser another fact’s output', () => {
-    const swapped = `B 1 0\naGkK\nB\nB\nB 0 0\naGkK\nB\nB\nB end\n`;
+    const swapped = `${frame(1, 0)}${frame(0, 0)}B end\n`;
     expect(parseFactBatch(exit(swapped), 'B', 2)).toMatchObject({ ok: false, results: [] });
     expect(parseFactBatch(exit(`${frames(0)}B end\n`), 'B', 2)).toMatchObject({ ok: false, why: 'ended early' });
   });

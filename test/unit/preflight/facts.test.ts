@@ -90,7 +90,7 @@ esac
   });
 
   it('says why when the batch cannot finish', async () => {
-    const read = await readPreflightFacts(new FakeHost('pf', {}, { base64: '#!/bin/sh\nexit 1\n' }), 'eth1');
+    const read = await readPreflightFacts(new FakeHost('pf', {}, { mktemp: '#!/bin/sh\nexit 1\n' }), 'eth1');
     expect(read).toMatchObject({ ok: false, why: expect.stringContaining('reading the host') });
   });
 });

@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { access, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExitCode, MeshctlError, UsageError } from '../errors.js';
+import { ExitCode, MeshctlError, UsageError, TaskError } from '../errors.js';
 import { NEVER_INTERRUPTED, unlessAborted, type InterruptSignals } from '../engine/interrupt.js';
 import { mapLimit } from '../engine/map-limit.js';
 import { describeUnreachable, withSessions } from '../engine/sessions.js';
@@ -18,7 +18,7 @@ import type { Connection, ExecResult } from '../transport/connection.js';
 import { renderMatrixHtml } from '../verify/html.js';
 import { formatHostRound, formatMatrix, formatThroughputRound, matrixJson, type GatewayResult, type PairResult } from '../verify/matrix.js';
 import { gatewayProbeScript, pairProbeScript, parseGatewayProbe, parsePairProbes, type PairProbe } from '../verify/pair-probe.js';
-import { ensureProbeImage } from '../verify/probe-image.js';
+import { buildProbeImage, PROBE_IMAGE } from '../verify/probe-image.js';
 import { probeContainer, removeProbe, startProbe, type Probe } from '../verify/probes.js';
 import { BULK_BYTES, parseThroughputProbes, throughputProbeScript, TRANSFER_TIMEOUT_S, transferMbps, transferOrder, type Transfer } from '../verify/throughput.js';
 import type { Output } from '../output.js';
@@ -123,8 +123,13 @@ async function startProbes(
   const entries = await mapLimit([...connections], forks, async ([name, conn]): Promise<[string, ProbeOrProblem]> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        if ((await ensureProbeImage(conn)) === 'built') log(`${name}: built the probe image`);
-        return [name, await startProbe(conn, { bulk, network })];
+        const started = await startProbe(conn, { bulk, network });
+        if (started !== 'no-image') return [name, started];
+        await buildProbeImage(conn);
+        log(`${name}: built the probe image`);
+        const again = await startProbe(conn, { bulk, network });
+        if (again === 'no-image') throw new TaskError(name, 'probe image', `${PROBE_IMAGE} is still missing after it was built`);
+        return [name, again];
       } catch (error) {
         if (!(error instanceof MeshctlError)) throw error;
         // On a multi-host network a start can fail for a moment (the store still holds an

@@ -1,4 +1,4 @@
-// Makes sure each host has the probe image. No registry is assumed anywhere: the image is
+// Builds the probe image on a host that lacks it. No registry is assumed anywhere: the image is
 // built on the host from a static busybox, the host's own (busybox-static) or one pushed from
 // this machine, so verification works on air-gapped sites too.
 import { createHash } from 'node:crypto';
@@ -15,10 +15,8 @@ export const PROBE_IMAGE = `meshctl-probe:${createHash('sha256').update(APPLETS.
 /** Where a static busybox is looked for on this machine (Debian's busybox-static). */
 const LOCAL_BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'];
 
-export async function ensureProbeImage(conn: Connection): Promise<'present' | 'built'> {
-  const inspect = await conn.exec(['docker', 'image', 'inspect', '--format', '{{.Id}}', PROBE_IMAGE]);
-  if (inspect.code === 0) return 'present';
-
+/** Builds the probe image on a host that has none (startProbe says so). */
+export async function buildProbeImage(conn: Connection): Promise<void> {
   const hostBusybox = await conn.execScript(
     "b=$(command -v busybox) && ldd \"$b\" 2>&1 | grep -q 'not a dynamic' && echo \"$b\"",
   );
@@ -37,7 +35,6 @@ export async function ensureProbeImage(conn: Connection): Promise<'present' | 'b
   if (built.code !== 0) {
     throw new TaskError(conn.host, 'probe image', `cannot build ${PROBE_IMAGE}: ${built.stderr.trim()}`);
   }
-  return 'built';
 }
 
 async function localStaticBusybox(host: string): Promise<Buffer> {

@@ -78,11 +78,17 @@ export const KMOD_SED = [
 
 const BUILD_PRELUDE = `set -eu
 exec 2>&1 </dev/null
-work=$1 origin=$2 jobs=$3 dsc=\${4:-}
+work=$1 origin=$2 jobs=$3 sources=$4 dsc=\${5:-}
 export DEBIAN_FRONTEND=noninteractive
 ${PRIVATE_APT}
 step() { printf '==> %s\\n' "$*"; }
 cd "$work"
+# The source step read only the source indexes (a cache hit stays quick); the build also needs the
+# binary ones, for its tools and build dependencies.
+mkdir -p -- "$work/apt/sources.list.d" "$work/apt/lists/partial" "$work/apt/cache/archives/partial"
+printf '%s' "$sources" > "$work/apt/sources.list"
+step "reading the package lists"
+private_apt apt-get update -q
 # The distribution's source package: the very one the cache key was computed from.
 fetch_distro_source() {
   private_apt apt-get source -q "$@" openvswitch
@@ -98,7 +104,8 @@ unpack_tarball() {
 rm -rf -- "$work/out" && mkdir -p -- "$work/out"`;
 
 /**
- * deb, as root. Args: work dir, origin (distro | tarball), jobs, the .dsc keyed (distro).
+ * deb, as root. Args: work dir, origin (distro | tarball), jobs, the apt sources (`deb` and
+ * `deb-src` lines, apt-sources.ts), the .dsc keyed (distro).
  * apt-get build-dep reads the unpacked tree's debian/control, so the build dependencies come from
  * the host's Debian repositories and are installed on the build host only.
  */

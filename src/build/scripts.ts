@@ -89,10 +89,57 @@ mkdir -p -- "$work/apt/sources.list.d" "$work/apt/lists/partial" "$work/apt/cach
 printf '%s' "$sources" > "$work/apt/sources.list"
 step "reading the package lists"
 private_apt apt-get update -q
-# The distribution's source package: the very one the cache key was computed from.
-fetch_distro_source() {
-  private_apt apt-get source -q "$@" openvswitch
+# The distribution's source package, the very one the cache key was computed from, unpacked and
+# patched in $top. Some mirrors keep only the .dsc and the Debian packaging, not the upstream
+# tarball (apt-get source then fails with 404): the same version's tree is then taken from the
+# openvswitch-source binary package, which holds it with Debian's patches already applied, and
+# the packaging is unpacked over it.
+distro_tree() {
+  if private_apt apt-get source -q openvswitch; then
+    [ -f "$dsc" ] || { echo "apt fetched another source package than $dsc (the lists changed?): run the build again" >&2; exit 1; }
+    top=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'openvswitch-*' | head -n 1)
+    return 0
+  fi
+  step "the mirror has no upstream tarball for $dsc: taking the tree from openvswitch-source"
+  find "$work" -mindepth 1 -maxdepth 1 -type d -name 'openvswitch-*' -exec rm -rf -- {} +
+  private_apt apt-get source -q --download-only --dsc-only openvswitch
+  private_apt apt-get source -q --download-only --diff-only openvswitch
   [ -f "$dsc" ] || { echo "apt fetched another source package than $dsc (the lists changed?): run the build again" >&2; exit 1; }
+  version=$(sed -n 's/^Version:[[:space:]]*//p' "$dsc" | head -n 1)
+  upstream=\${version#*:}
+  upstream=\${upstream%-*}
+  private_apt apt-get download -q "openvswitch-source=$version"
+  rm -rf -- "$work/source-package" "$work/src"
+  dpkg-deb -x "$work"/openvswitch-source_*.deb "$work/source-package"
+  tree=$work/openvswitch-$upstream
+  # Debian 12 ships the tree as a tarball, Debian 13 as files.
+  if [ -f "$work/source-package/usr/src/openvswitch/openvswitch.tar.gz" ]; then
+    unpack_tarball source-package/usr/src/openvswitch/openvswitch.tar.gz
+    mv -- "$top" "$tree"
+  else
+    mv -- "$work/source-package/usr/src/openvswitch" "$tree"
+  fi
+  top=$tree
+  rm -rf -- "$work/source-package" "$work/src"
+}
+# Debian's packaging over a tree from distro_tree's fallback; its patches are marked applied
+# (they are, in openvswitch-source), so that dpkg-source does not apply them a second time.
+debian_packaging_over_tree() {
+  [ -d "$top/debian" ] && return 0
+  tar -xf "$(find "$work" -maxdepth 1 -type f -name 'openvswitch_*.debian.tar.*' | head -n 1)" -C "$top"
+  series=$top/debian/patches/series
+  [ -f "$series" ] || return 0
+  cd "$top"
+  grep -v '^[[:space:]]*#' "$series" | awk 'NF { print $1 }' > "$work/patches"
+  while read -r patch; do
+    patch -p1 -R --dry-run -s -f < "debian/patches/$patch" >/dev/null || { echo "openvswitch-source $version does not hold Debian's patch $patch: cannot build from it" >&2; exit 1; }
+  done < "$work/patches"
+  mkdir -p .pc
+  cp -- "$work/patches" .pc/applied-patches
+  echo 2 > .pc/.version
+  echo debian/patches > .pc/.quilt_patches
+  echo series > .pc/.quilt_series
+  cd "$work"
 }
 # The tarball's top directory (release tarballs hold exactly one).
 unpack_tarball() {
@@ -111,11 +158,11 @@ rm -rf -- "$work/out" && mkdir -p -- "$work/out"`;
  */
 export const DEB_BUILD_SCRIPT = `${BUILD_PRELUDE}
 step "installing the build tools"
-private_apt apt-get install -y -q --no-install-recommends build-essential dpkg-dev fakeroot
+private_apt apt-get install -y -q --no-install-recommends build-essential dpkg-dev fakeroot xz-utils
 if [ "$origin" = distro ]; then
   step "fetching the source package $dsc"
-  fetch_distro_source
-  top=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'openvswitch-*' | head -n 1)
+  distro_tree
+  debian_packaging_over_tree
 else
   step "unpacking the tarball"
   unpack_tarball ${SOURCE_TARBALL}
@@ -142,14 +189,14 @@ export function rpmBuildScript(): string {
 step "installing the build tools"
 # Debian has no rpm database of the spec's BuildRequires (they name Fedora packages): the
 # Debian packages that provide them are installed here, and rpmbuild runs with --nodeps.
-private_apt apt-get install -y -q --no-install-recommends rpm build-essential autoconf automake libtool pkg-config \\
+private_apt apt-get install -y -q --no-install-recommends rpm build-essential dpkg-dev xz-utils autoconf automake libtool pkg-config \\
   python3 python3-setuptools libssl-dev libcap-ng-dev openssl procps file
 if [ "$origin" = distro ]; then
   step "fetching the source package $dsc"
-  fetch_distro_source --download-only
-  orig=$(find "$work" -maxdepth 1 -type f -name 'openvswitch_*.orig.tar.*' | head -n 1)
-  [ -n "$orig" ] || { echo "the source package has no upstream tarball" >&2; exit 1; }
-  mv -- "$orig" "$work/${SOURCE_TARBALL}"
+  distro_tree
+  # rpmbuild wants the tree as a tarball (Source0): made from the one distro_tree unpacked.
+  tar -czf "$work/${SOURCE_TARBALL}" -C "$(dirname -- "$top")" "$(basename -- "$top")"
+  rm -rf -- "$top"
 fi
 step "unpacking the tarball"
 unpack_tarball ${SOURCE_TARBALL}

@@ -188,9 +188,11 @@ export function rpmBuildScript(): string {
   return `${BUILD_PRELUDE}
 step "installing the build tools"
 # Debian has no rpm database of the spec's BuildRequires (they name Fedora packages): the
-# Debian packages that provide them are installed here, and rpmbuild runs with --nodeps.
+# Debian packages that provide them are installed here, and rpmbuild runs with --nodeps. The
+# spec also builds its SELinux policy module (selinux-policy-dev, checkpolicy, semodule-utils).
 private_apt apt-get install -y -q --no-install-recommends rpm build-essential dpkg-dev xz-utils autoconf automake libtool pkg-config \\
-  python3 python3-setuptools libssl-dev libcap-ng-dev openssl procps file
+  python3 python3-dev python3-setuptools python3-sphinx graphviz groff-base libssl-dev libcap-ng-dev openssl procps file \\
+  libxdp-dev libbpf-dev libunbound-dev libnuma-dev libpcap-dev selinux-policy-dev checkpolicy semodule-utils
 if [ "$origin" = distro ]; then
   step "fetching the source package $dsc"
   distro_tree
@@ -213,10 +215,10 @@ mkdir -p -- "$work/rpmbuild/SOURCES"
 cp -- "$work/${SOURCE_TARBALL}" "$work/rpmbuild/SOURCES/openvswitch-$version.tar.gz"
 cd "$work"
 step "building openvswitch $version with $jobs jobs (no test suite, no kernel module)"
-# Fedora's macros that Debian's rpm does not define.
+# Fedora's macros that Debian's rpm does not define, or defines otherwise (_sharedstatedir is /usr/com there).
 rpmbuild -bb --nocheck --nodeps --without check \\
   --define "_topdir $work/rpmbuild" --define "_smp_mflags -j$jobs" \\
-  --define '_unitdir /usr/lib/systemd/system' --define '_rundir /run' \\
+  --define '_unitdir /usr/lib/systemd/system' --define '_rundir /run' --define '_sharedstatedir /var/lib' \\
   --define '__python3 /usr/bin/python3' --define 'python3_sitelib /usr/lib/python3/site-packages' \\
   --define 'python3_sitearch /usr/lib64/python3/site-packages' --define 'debug_package %{nil}' \\
   "$spec"

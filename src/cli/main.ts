@@ -196,6 +196,28 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
       setExit(await execOnHosts({ ...opts, command }, output));
     });
 
+  const build = program.command('build').description('build packages from source once, kept in a cache (~/.cache/meshctl)');
+  build
+    .command('ovs')
+    .description("build Open vSwitch .deb or .rpm packages on the build host (group build, else the first host), or take them from the cache, and copy them to --out")
+    .addOption(inventoryOption())
+    .option('--format <deb|rpm>', "package format (default: the inventory's ovs.build.format, else deb)")
+    .option('--out <dir>', 'where the packages are copied')
+    .option('--source <path|url>', "an Open vSwitch release tarball, here or at an http(s) URL (default: the inventory's ovs.build.source, else the distribution's source package)")
+    .option('--prune', 'empty the build cache first', false)
+    .addOption(lockTimeoutOption())
+    .action(async (opts: { inventory: string; format?: string; out?: string; source?: string; prune: boolean; lockTimeout: number }) => {
+      const { buildOvsCommand } = await import('../commands/build.js');
+      setExit(await buildOvsCommand(opts, output));
+    });
+  build
+    .command('prune')
+    .description('empty the build cache')
+    .action(async () => {
+      const { pruneCommand } = await import('../commands/build.js');
+      setExit(await pruneCommand(output));
+    });
+
   addSandboxCommands(program, output);
   return program;
 }

@@ -22,7 +22,11 @@ import { recordLastRuns, reserveSlices, sameSlices } from '../state/allocations.
 import { lastRuns } from './last-run.js';
 import { describeLocation } from '../state/location.js';
 import { currentRunLog } from '../logging/run-log.js';
-import { limitHosts, loadContext, tasksFor } from './context.js';
+import { limitHosts, loadContext, tasksFor, type CommandContext } from './context.js';
+import { buildCacheRoot } from '../build/cache.js';
+import { buildOnBuildHost } from '../build/session.js';
+import { withOvsBuild, type BuildUse } from '../build/up.js';
+import type { Inventory } from '../inventory/types.js';
 
 export interface ConvergeOptions {
   inventory: string;
@@ -46,6 +50,23 @@ export interface ConvergeOptions {
   force?: boolean;
 }
 
+/**
+ * `ovs.source: build`: `up` builds (or takes the build from the cache) before it plans; `plan`
+ * and `up --check` plan with a cached build (refused without one), `down` purges a cached build's
+ * packages (else the distribution's names).
+ */
+async function ovsBuildFor(context: CommandContext, action: PlaybookAction, options: ConvergeOptions, output: Output): Promise<Inventory> {
+  const cacheRoot = buildCacheRoot();
+  const use: BuildUse = action === 'down' ? 'cached-if-any' : options.check ? 'cached-or-refuse' : 'build';
+  const log = (line: string): void => output.err(line);
+  const settings = context.inventory.ovsBuild;
+  return withOvsBuild(context.inventory, use, {
+    cacheRoot,
+    log,
+    build: () => buildOnBuildHost(context.inventory, { source: settings?.source ?? { kind: 'distro' }, format: settings?.format ?? 'deb' }, { connect: context.connect, cacheRoot, lockTimeout: options.lockTimeout, log }),
+  });
+}
+
 export async function converge(
   action: PlaybookAction,
   options: ConvergeOptions,
@@ -56,8 +77,9 @@ export async function converge(
   if (options.confirm === true && (options.check || options.json)) {
     throw new UsageError(`--confirm cannot go with ${options.check ? '--check' : '--json'}: it asks on the terminal before applying`);
   }
-  const loaded = await loadContext(options.inventory, { limit: options.limit });
-  for (const warning of loaded.warnings) output.err(warning);
+  const read = await loadContext(options.inventory, { limit: options.limit });
+  for (const warning of read.warnings) output.err(warning);
+  const loaded = { ...read, inventory: await ovsBuildFor(read, action, options, output) };
   const { inventory } = loaded;
   const hosts = limitHosts(inventory, options.limit);
   const playbookOptions = { purge: options.purge, playbookFile: options.playbook };

@@ -1,6 +1,6 @@
 // Reads an inventory file, validates everything, and returns the typed Inventory.
 // Every problem is reported at once as file:line:column field: message; no host is touched.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { formatProblem, InputError, UsageError, type FieldProblem, type InputProblem } from '../errors.js';
@@ -18,6 +18,7 @@ import { isAnsibleInventory, readAnsibleInventory } from './ansible/read.js';
 import { inventorySchema, type RawHost, type RawInventory } from './schema.js';
 import { resolveConnection, resolvePath, SshConfigFiles, type ResolvedConnection } from './ssh-settings.js';
 import { resolveShipped } from './shipped.js';
+import { parseBuildSource, type OvsBuild } from '../build/source.js';
 import type { Host, Inventory, MeshSpec, SourceLocation, StateSettings } from './types.js';
 import { readYaml } from './yaml.js';
 
@@ -122,8 +123,33 @@ function validateInventory({ file, value, problemAt, problems: early = [] }: Inv
   };
   const shipped = resolveShipped({ ovs: raw.ovs?.source, docker: raw.docker?.source }, baseDir);
   if (shipped.problems.length > 0) throw new InputError(inFileOrder(shipped.problems.map((p) => problemAt(p.path, p.message))));
-  const inventory = { ...resolveInventory(raw, file, backend, connections.resolved, sourceOf), packageSources: sources.resolved, shipped: shipped.shipped };
+  const ovsBuild = resolveOvsBuild(raw, baseDir);
+  if ('problem' in ovsBuild) throw new InputError([problemAt(['ovs', 'build', 'source'], ovsBuild.problem)]);
+  const inventory: Inventory = { ...resolveInventory(raw, file, backend, connections.resolved, sourceOf), packageSources: sources.resolved, shipped: shipped.shipped };
+  if (ovsBuild.build !== undefined) inventory.ovsBuild = ovsBuild.build;
   return { inventory, raw, problemAt };
+}
+
+/** `ovs.build` and `ovs.source: build`; a local tarball must exist (it is read only by a build). */
+function resolveOvsBuild(raw: RawInventory, baseDir: string): { build: OvsBuild | undefined } | { problem: string } {
+  const forUp = raw.ovs?.source === 'build';
+  if (!forUp && raw.ovs?.build === undefined) return { build: undefined };
+  const source = parseBuildSource(raw.ovs?.build?.source, baseDir);
+  if (source.kind === 'file') {
+    const problem = tarballProblem(source.path);
+    if (problem !== undefined) return { problem };
+  }
+  return { build: { source, format: raw.ovs?.build?.format ?? 'deb', forUp } };
+}
+
+/** Why a tarball path cannot be built from, if it cannot. */
+export function tarballProblem(file: string): string | undefined {
+  try {
+    return statSync(file).isFile() ? undefined : `${file} is not a file`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? `no such file: ${file}` : `cannot read ${file}: ${code ?? String(error)}`;
+  }
 }
 
 function resolveConnections(raw: RawInventory, baseDir: string): { resolved: ResolvedConnection[]; problems: FieldProblem[] } {

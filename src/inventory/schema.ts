@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { backends, type MeshSchema } from '../backends/index.js';
 import { KV_TYPES } from '../kv/endpoints.js';
 import { dockerSchema } from './docker.js';
-import { shippedSourceSchema } from './shipped.js';
+import { ovsSourceSchema, shippedSourceSchema } from './shipped.js';
+import { ovsBuildSchema } from '../build/source.js';
 import { inventorySourceSchema } from '../packages/source.js';
 import { HOST_KEY_POLICIES, SELINUX_SETTINGS } from './types.js';
 
@@ -128,7 +129,10 @@ export const inventorySchema = z.strictObject({
     .extend({ source: shippedSourceSchema.optional().describe("where Docker comes from, for every host: distro (default) or { packages: DIR }") })
     .optional(),
   ovs: z
-    .strictObject({ source: shippedSourceSchema.optional().describe('where Open vSwitch comes from, for every host: distro (default) or { packages: DIR }') })
+    .strictObject({
+      source: ovsSourceSchema.optional().describe('where Open vSwitch comes from, for every host: distro (default), build or { packages: DIR }'),
+      build: ovsBuildSchema.optional(),
+    })
     .optional()
     .describe('Open vSwitch, for the backends that use it'),
   ...becomeFields,

@@ -20,6 +20,13 @@ export const shippedSourceSchema = z
 
 export type ShippedSource = z.infer<typeof shippedSourceSchema>;
 
+/** `ovs.source` also takes `build`: `up` builds the packages (src/build/) and ships them as { packages: DIR }. */
+export const ovsSourceSchema = z
+  .union([z.literal('build'), shippedSourceSchema])
+  .describe("distro (the hosts' repositories), build (built from source by `up`, or taken from the build cache, then shipped) or { packages: DIR }");
+
+export type OvsSource = z.infer<typeof ovsSourceSchema>;
+
 /** What each shippable part takes, once read: the files, or the hosts' repositories. */
 export interface ShippedPackages {
   ovs?: PackageFile[];
@@ -27,14 +34,15 @@ export interface ShippedPackages {
 }
 
 export function resolveShipped(
-  sources: { ovs?: ShippedSource | undefined; docker?: ShippedSource | undefined },
+  sources: { ovs?: OvsSource | undefined; docker?: ShippedSource | undefined },
   baseDir: string,
 ): { shipped: ShippedPackages; problems: FieldProblem[] } {
   const shipped: ShippedPackages = {};
   const problems: FieldProblem[] = [];
   for (const part of ['ovs', 'docker'] as const) {
     const source = sources[part];
-    if (source === undefined || source === 'distro') continue;
+    // A build's packages are read once they exist: by `up`, after loading (src/build/up.ts).
+    if (source === undefined || source === 'distro' || source === 'build') continue;
     const read = readPackageDir(path.resolve(baseDir, source.packages));
     if ('problem' in read) problems.push({ path: [part, 'source', 'packages'], message: read.problem });
     else shipped[part] = read.files;

@@ -5,6 +5,7 @@ import type { KvStore } from '../kv/endpoints.js';
 import type { JsonObject } from '../modules/daemon-settings.js';
 import type { PackageSource } from '../packages/source.js';
 import type { ShippedPackages } from './shipped.js';
+import type { OvsBuild } from '../build/source.js';
 
 /** How a server's host key is judged against known_hosts (OpenSSH's StrictHostKeyChecking). */
 export const HOST_KEY_POLICIES = ['accept-new', 'strict', 'off'] as const;
@@ -105,6 +106,11 @@ export interface Inventory {
   packageSources: PackageSource[];
   /** `ovs.source` / `docker.source: { packages: DIR }`: the files read from DIR; absent: the distribution's. */
   shipped: ShippedPackages;
+  /**
+   * `ovs.build` (source and format), present with `ovs.build:` or `ovs.source: build`; a local
+   * tarball was checked to exist. `up` builds from it when `forUp`; loading never does.
+   */
+  ovsBuild?: OvsBuild;
   state: StateSettings;
   /** `selinux:`, enforcing when absent (SELinux never changed). */
   selinux: SelinuxSetting;

@@ -204,8 +204,34 @@ describe('ovs.source and docker.source', () => {
     ]);
   });
 
-  it('refuses another spelling of the source, at the field', () => {
-    const [problem] = problemsOf(`ovs:\n  source: build\n${hosts}`);
+  it('refuses another spelling of the source, at the field, and build for docker', () => {
+    const [problem] = problemsOf(`ovs:\n  source: compile\n${hosts}`);
     expect(problem).toMatch(/^2:11 ovs\.source: /);
+    expect(problemsOf(`docker:\n  source: build\n${hosts}`)).toEqual([expect.stringMatching(/^2:11 docker\.source: /)]);
+  });
+});
+
+describe('ovs.source: build and ovs.build', () => {
+  const hosts = HOSTS.replace('    groups: [kv]\n', '');
+
+  it('loads the build settings and builds nothing: until up builds, playbooks see the distribution', () => {
+    const inventory = parseInventory(`ovs:\n  source: build\n${hosts}`, file);
+    expect(inventory.ovsBuild).toEqual({ source: { kind: 'distro' }, format: 'deb', forUp: true });
+    expect(inventory.shipped.ovs).toBeUndefined();
+    const url = 'https://www.openvswitch.org/releases/openvswitch-3.1.0.tar.gz';
+    expect(parseInventory(`ovs:\n  build: { source: '${url}', format: rpm }\n${hosts}`, file).ovsBuild).toEqual({ source: { kind: 'url', url }, format: 'rpm', forUp: false });
+    expect(parseInventory(hosts, file).ovsBuild).toBeUndefined();
+  });
+
+  it('resolves a tarball path against the inventory and refuses one that is missing, at the field', () => {
+    const tarball = '../build/files/openvswitch-9.9.9.tar.gz';
+    expect(parseInventory(`ovs:\n  source: build\n  build: { source: ${tarball} }\n${hosts}`, file).ovsBuild?.source).toEqual({ kind: 'file', path: path.join(import.meta.dirname, tarball) });
+    expect(problemsOf(`ovs:\n  source: build\n  build:\n    source: missing.tar.gz\n${hosts}`)).toEqual([`4:13 ovs.build.source: no such file: ${import.meta.dirname}/missing.tar.gz`]);
+  });
+
+  it('refuses a source that is neither a URL nor a tarball, and an unknown format, at the field', () => {
+    expect(problemsOf(`ovs:\n  build:\n    source: ftp://example.org/ovs.tar.gz\n${hosts}`)).toEqual([expect.stringMatching(/^3:13 ovs\.build\.source: must be an http/)]);
+    expect(problemsOf(`ovs:\n  build:\n    source: ./ovs.zip\n${hosts}`)).toEqual([expect.stringMatching(/^3:13 ovs\.build\.source: must be/)]);
+    expect(problemsOf(`ovs:\n  build:\n    format: apk\n${hosts}`)).toEqual([expect.stringMatching(/^3:13 ovs\.build\.format: /)]);
   });
 });

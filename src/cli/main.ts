@@ -175,7 +175,8 @@ function buildProgram(output: Output, setExit: (code: number) => void): Command 
     .option('--keep-probes', 'leave the probe containers running', false)
     .option('--throughput', 'also time a 4 MiB TCP transfer per pair (MB/s in the matrix)', false)
     .option('--html <file>', 'also write the matrix as a self-contained HTML page')
-    .action(async (opts: { inventory: string; forks: number; json: boolean; timeout: number; keepProbes: boolean; throughput: boolean; html?: string }) => {
+    .addOption(new Option('--peers <k>', 'each host probes only K of its peers, spread over the inventory (each host is also probed by K): for large meshes').argParser(positiveInt))
+    .action(async (opts: { inventory: string; forks: number; json: boolean; timeout: number; keepProbes: boolean; throughput: boolean; html?: string; peers?: number }) => {
       const { verifyPingMatrix } = await import('../commands/verify.js');
       setExit(await withInterrupts(output, (interrupt) => verifyPingMatrix(opts, output, interrupt)));
     });

@@ -20,6 +20,7 @@ import { formatHostRound, formatMatrix, formatThroughputRound, matrixJson, type 
 import { gatewayProbeScript, pairProbeScript, parseGatewayProbe, parsePairProbes, type PairProbe } from '../verify/pair-probe.js';
 import { buildProbeImage, PROBE_IMAGE } from '../verify/probe-image.js';
 import { probeContainer, removeProbe, startProbe, type Probe } from '../verify/probes.js';
+import { sampledPeers } from '../verify/sample.js';
 import { BULK_BYTES, parseThroughputProbes, throughputProbeScript, TRANSFER_TIMEOUT_S, transferMbps, transferOrder, type Transfer } from '../verify/throughput.js';
 import type { Output } from '../output.js';
 import { loadContext } from './context.js';
@@ -36,6 +37,8 @@ export interface VerifyOptions {
   throughput?: boolean;
   /** Write the matrix as a self-contained HTML page to this file. */
   html?: string;
+  /** `--peers K`: each host probes K of its peers (sample.ts), not all N−1. */
+  peers?: number;
 }
 
 const RETRY_PAUSE_MS = 2000;
@@ -46,6 +49,8 @@ export async function verifyPingMatrix(options: VerifyOptions, output: Output, i
   for (const warning of warnings) output.err(warning);
   if (options.html !== undefined) await checkWritable(options.html);
   const names = inventory.hosts.map((h) => h.name);
+  const peersOf = sampledPeers(names, options.peers);
+  const sampling = options.peers !== undefined && options.peers < names.length - 1 ? { peers: options.peers, of: names.length - 1 } : undefined;
   const gatewayAddress = inventory.backend.gateway?.(inventory.mesh as never);
   const log = (line: string): void => {
     if (!options.json) output.err(line);
@@ -58,7 +63,7 @@ export async function verifyPingMatrix(options: VerifyOptions, output: Output, i
     const probes = await startProbes(connections, { forks, bulk: options.throughput === true, network }, log);
     const measure = async (): Promise<{ pairs: PairResult[]; gateway: GatewayResult | undefined }> => {
       const rangeOf = (slice: string): string => inventory.backend.containerRange?.(inventory.mesh as never, slice) ?? slice;
-      const pairs = await probeUntilSettled(names, connections, probes, plan, { timeoutMs: options.timeout * 1000, forks, rangeOf, stop }, log);
+      const pairs = await probeUntilSettled(names, peersOf, connections, probes, plan, { timeoutMs: options.timeout * 1000, forks, rangeOf, stop }, log);
       if (options.throughput === true && !stop.aborted) await measureThroughput(names, connections, probes, pairs, forks, log);
       const gateway = gatewayAddress === undefined
         ? undefined
@@ -83,10 +88,10 @@ export async function verifyPingMatrix(options: VerifyOptions, output: Output, i
     return ExitCode.interrupted;
   }
   const { pairs, gateway } = outcome.value;
-  if (options.json) output.out(JSON.stringify(matrixJson(pairs, gateway)));
-  else output.out(formatMatrix(names, pairs, plan.mtu, gateway));
+  if (options.json) output.out(JSON.stringify(matrixJson(pairs, gateway, sampling)));
+  else output.out(formatMatrix(names, pairs, plan.mtu, gateway, sampling));
   if (options.html !== undefined) {
-    const page = renderMatrixHtml({ hosts: names, pairs, mtu: plan.mtu, backend: inventory.backend.name, measuredAt: new Date(), ...(gateway === undefined ? {} : { gateway }) });
+    const page = renderMatrixHtml({ hosts: names, pairs, mtu: plan.mtu, backend: inventory.backend.name, measuredAt: new Date(), ...(gateway === undefined ? {} : { gateway }), ...(sampling === undefined ? {} : { sampling }) });
     await writeFileAtomically(options.html, page);
     log(`wrote the matrix page to ${options.html}`);
   }
@@ -156,9 +161,10 @@ function probeProblem(probe: ProbeOrProblem | undefined, plan: MeshPlan, rangeOf
   return undefined;
 }
 
-/** Every ordered pair, in inventory order, probed in rounds until all pass or the time is up. */
+/** Every ordered pair (or those `peersOf` samples), in inventory order, probed in rounds until all pass or the time is up. */
 async function probeUntilSettled(
   names: readonly string[],
+  peersOf: ReadonlyMap<string, readonly string[]>,
   connections: Map<string, Connection>,
   probes: Map<string, ProbeOrProblem>,
   plan: MeshPlan,
@@ -168,7 +174,7 @@ async function probeUntilSettled(
   const problems = new Map(names.map((name) => [name, probeProblem(probes.get(name), plan, rangeOf)]));
   const pairs: PairResult[] = names.flatMap((from) =>
     names
-      .filter((to) => to !== from)
+      .filter((to) => peersOf.get(from)?.includes(to) === true)
       .map((to) => {
         const problem = problems.get(from) ?? problems.get(to);
         return { from, to, ok: false, rtt_ms: null, tcp_ok: false, mtu_ok: false, probed: problem === undefined, problem: problem ?? 'not probed yet' };

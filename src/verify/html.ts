@@ -2,13 +2,15 @@
 // grid coloured by result, the round trip or the failing probe in each cell, the full problem in
 // its tooltip. Inline CSS only and a policy that forbids loading anything, so the page opens
 // anywhere, offline. Example: renderMatrixHtml({ hosts, pairs, mtu: 1462, measuredAt: new Date() }).
-import { failedProbes, formatThroughput, matrixJson, verdictLine, type FailedProbe, type GatewayResult, type PairResult } from './matrix.js';
+import { failedProbes, formatThroughput, matrixJson, verdictLine, type FailedProbe, type GatewayResult, type PairResult, type Sampling } from './matrix.js';
 import { BULK_BYTES, TRANSFER_TIMEOUT_S } from './throughput.js';
 
 export interface MatrixPage {
   hosts: readonly string[];
   pairs: readonly PairResult[];
   mtu: number;
+  /** `--peers K`: the cells of the pairs not sampled say "not probed". */
+  sampling?: Sampling;
   gateway?: GatewayResult;
   backend?: string;
   measuredAt: Date;
@@ -133,7 +135,7 @@ export function renderMatrixHtml(page: MatrixPage): string {
   const withThroughput = pairs.some((p) => p.throughput_mbps !== undefined);
   const size = cellSize(hosts.length, withThroughput);
   const roomy = hosts.length <= 12;
-  const verdict = verdictLine(pairs, mtu, gateway);
+  const verdict = verdictLine(pairs, mtu, gateway, page.sampling);
   const { ok } = matrixJson(pairs, gateway);
   const failing = pairs.filter((p) => !p.ok);
   const measured = page.measuredAt.toISOString();

@@ -22,8 +22,16 @@ export interface GatewayResult {
   hosts: { host: string; ok: boolean; rtt_ms: number | null; probed: boolean; problem?: string }[];
 }
 
+/** `verify --peers K`: each host probed K of its N−1 peers (sample.ts). */
+export interface Sampling {
+  peers: number;
+  of: number;
+}
+
 export interface MatrixJson {
   ok: boolean;
+  /** Only when sampled: how many peers each host probed, of how many. */
+  sampled?: { peers_per_host: number; of: number };
   /** `problem` only on a failing pair: why it failed. */
   pairs: Omit<PairResult, 'probed'>[];
   gateway?: { address: string; hosts: { host: string; ok: boolean; rtt_ms: number | null; problem?: string }[] };
@@ -42,9 +50,10 @@ export function failedProbes(pair: PairResult): FailedProbe[] {
   return failed;
 }
 
-export function matrixJson(pairs: readonly PairResult[], gateway?: GatewayResult): MatrixJson {
+export function matrixJson(pairs: readonly PairResult[], gateway?: GatewayResult, sampling?: Sampling): MatrixJson {
   const json: MatrixJson = {
     ok: matrixOk(pairs, gateway),
+    ...(sampling === undefined ? {} : { sampled: { peers_per_host: sampling.peers, of: sampling.of } }),
     // A failing pair says why, as the text matrix does: a script reading the JSON needs it too.
     pairs: pairs.map(({ from, to, ok, rtt_ms, tcp_ok, mtu_ok, throughput_mbps, problem }) => ({
       from, to, ok, rtt_ms, tcp_ok, mtu_ok,
@@ -107,15 +116,16 @@ export function formatThroughputRound(from: string, measured: readonly PairResul
 }
 
 /** The one-line verdict, the same words in the text and the HTML page. */
-export function verdictLine(pairs: readonly PairResult[], mtu: number, gateway?: GatewayResult): string {
+export function verdictLine(pairs: readonly PairResult[], mtu: number, gateway?: GatewayResult, sampling?: Sampling): string {
   const failed = pairs.filter((p) => !p.ok).length;
   const lost = gateway?.hosts.filter((h) => !h.ok).length ?? 0;
+  const sampled = sampling === undefined ? '' : ` (sampled: ${sampling.peers} of ${sampling.of} peers per host)`;
   if (matrixOk(pairs, gateway)) {
     const reach = gateway === undefined ? '' : `; every host's containers reach the gateway ${gateway.address}`;
     const transfer = pairs.some((p) => p.throughput_mbps !== undefined) ? ' and a timed bulk transfer' : '';
-    return `Verdict: OK: ${pairs.length}/${pairs.length} pairs pass ICMP, TCP and ${mtu}-byte don't-fragment probes${transfer}${reach}.`;
+    return `Verdict: OK: ${pairs.length}/${pairs.length} pairs${sampled} pass ICMP, TCP and ${mtu}-byte don't-fragment probes${transfer}${reach}.`;
   }
-  return `Verdict: FAILED: ${failed}/${pairs.length} pairs broken${gateway === undefined ? '' : `, ${lost} host(s) cannot reach the gateway`}.`;
+  return `Verdict: FAILED: ${failed}/${pairs.length} pairs${sampled} broken${gateway === undefined ? '' : `, ${lost} host(s) cannot reach the gateway`}.`;
 }
 
 function table(hosts: readonly string[], corner: string, text: (from: string, to: string) => string): string[] {
@@ -126,7 +136,7 @@ function table(hosts: readonly string[], corner: string, text: (from: string, to
   return [line(header), ...rows.map(line)];
 }
 
-export function formatMatrix(hosts: readonly string[], pairs: readonly PairResult[], mtu: number, gateway?: GatewayResult): string {
+export function formatMatrix(hosts: readonly string[], pairs: readonly PairResult[], mtu: number, gateway?: GatewayResult, sampling?: Sampling): string {
   const byPair = new Map(pairs.map((p) => [`${p.from}\u0000${p.to}`, p]));
   const pairOf = (from: string, to: string): PairResult | undefined => byPair.get(`${from}\u0000${to}`);
   const out = [...table(hosts, 'from \\ to', (from, to) => cell(pairOf(from, to))), ''];
@@ -139,6 +149,6 @@ export function formatMatrix(hosts: readonly string[], pairs: readonly PairResul
     out.push(`gateway ${gateway.address}: ${cells.join(', ')}`);
     for (const h of gateway.hosts.filter((h) => !h.ok)) out.push(`✗ ${h.host} → gateway ${gateway.address}: ${h.problem ?? 'failed'}`);
   }
-  out.push(verdictLine(pairs, mtu, gateway));
+  out.push(verdictLine(pairs, mtu, gateway, sampling));
   return out.join('\n');
 }

@@ -97,3 +97,16 @@ describe('progress lines', () => {
     expect(formatThroughputRound('a', [stalled])).toBe('a: bulk transfers to 1 peer; stalled: d');
   });
 });
+
+describe('a sampled matrix (verify --peers)', () => {
+  const sampled = [pair('a', 'b'), pair('b', 'c'), pair('c', 'a')];
+  const sampling = { peers: 1, of: 2 };
+
+  it('says it was sampled, in the verdict and the JSON, and leaves the pairs not probed as dots', () => {
+    const text = formatMatrix(['a', 'b', 'c'], sampled, 1462, undefined, sampling);
+    expect(text).toContain('Verdict: OK: 3/3 pairs (sampled: 1 of 2 peers per host) pass');
+    expect(text.split('\n')[1]).toMatch(/^a\s+—\s+✓ 0\.50ms\s+·\s*$/);
+    expect(matrixJson(sampled, undefined, sampling).sampled).toEqual({ peers_per_host: 1, of: 2 });
+    expect(matrixJson(sampled)).not.toHaveProperty('sampled');
+  });
+});

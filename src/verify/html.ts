@@ -43,7 +43,7 @@ const LEGEND: Readonly<Record<CellState, (mtu: number) => string>> = {
   tcp: () => 'tcp: 64 KiB transfer failed',
   mtu: (mtu) => `mtu: ${mtu}-byte don't-fragment ping lost`,
   throughput: () => `bulk: ${BULK_BYTES / 1024 / 1024} MiB transfer not done in ${TRANSFER_TIMEOUT_S} s`,
-  unprobed: () => 'not probed (no probe at one end)',
+  unprobed: () => 'not probed (no probe at one end, or not sampled: --peers)',
 };
 
 export function cellState(pair: PairResult): CellState {
@@ -67,7 +67,7 @@ function compactMs(ms: number): string {
 }
 
 function pairCell(pair: PairResult | undefined, from: string, to: string, roomy: boolean): string {
-  if (pair === undefined) return `<td class="unprobed" title="${escapeHtml(`${from} → ${to}: not probed`)}">${LABELS.unprobed}</td>`;
+  if (pair === undefined) return `<td class="unprobed" title="${escapeHtml(`${from} → ${to}: not probed (not sampled)`)}">${LABELS.unprobed}</td>`;
   const state = cellState(pair);
   const route = `${from} → ${to}`;
   if (state === 'pass') {

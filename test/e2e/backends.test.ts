@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimScript } from '../../src/modules/subnet-lease.js';
 import { json, meshctl } from './cli.js';
-import { expectMatrixOk, lifecycle, type BackendSpec, type Lab, type RunJson } from './lifecycle.js';
+import { expectMatrixOk, lifecycle, type BackendSpec, type Lab, type MatrixJson, type RunJson } from './lifecycle.js';
 
 /** After `down` on an OVS backend: no bridge, no boot unit, no sysctl file, eth1 has its address, no veth. */
 const ovsClean = {
@@ -53,6 +53,29 @@ function joinFailsSafely(lab: Lab): void {
 }
 
 /** A host leaves the inventory and comes back: no other host's subnet moves, peers drop its tunnels. */
+/** verify's options for a larger mesh, on real probes: sampled peers, the bulk transfer, the page. */
+function sampledVerify(lab: Lab): void {
+  it('samples 2 peers per host with --peers 2, times a bulk transfer per pair, and writes the page', async () => {
+    const page = path.join(lab.dir, 'matrix.html');
+    const result = await meshctl(['verify', 'ping-matrix', '-i', lab.inventory, '--peers', '2', '--throughput', '--html', page, '--json']);
+    const body = json<MatrixJson>(result);
+    expect(result.code, result.stderr).toBe(0);
+    expect(body.sampled).toEqual({ peers_per_host: 2, of: lab.hosts.length - 1 });
+    expect(body.pairs).toHaveLength(lab.hosts.length * 2);
+    for (const host of lab.hosts) {
+      expect(body.pairs.filter((pair) => pair.from === host), host).toHaveLength(2);
+      expect(body.pairs.filter((pair) => pair.to === host), host).toHaveLength(2);
+    }
+    for (const pair of body.pairs) {
+      expect(pair, `${pair.from} → ${pair.to}`).toMatchObject({ ok: true, tcp_ok: true, mtu_ok: true });
+      expect(pair.throughput_mbps, `${pair.from} → ${pair.to}`).toBeGreaterThan(0);
+    }
+    const html = await readFile(page, 'utf8');
+    expect(html).toContain(`sampled: 2 of ${lab.hosts.length - 1} peers per host`);
+    expect(html).toContain('not probed');
+  });
+}
+
 function slicesStayPut(lab: Lab): void {
   it('keeps every host on its subnet when a host leaves the inventory and comes back', async () => {
     const record = (): Promise<Record<string, { slice: string }>> =>
@@ -167,7 +190,7 @@ const OVS_PACKAGES = ['openvswitch-switch', 'docker.io', 'iptables', 'ethtool'];
 const specs: BackendSpec[] = [
   { title: 'ovs-gre mesh', backend: 'ovs-gre', runLock: true, drift: 'ip link set veth-mesh nomaster', clean: ovsClean },
   { title: 'ovs-vxlan mesh', backend: 'ovs-vxlan', whileUp: slicesStayPut, drift: 'ip route del 10.240.0.0/16 dev docker0', clean: ovsClean, imagePackages: OVS_PACKAGES },
-  { title: 'ovs-vxlan mesh, larger', backend: 'ovs-vxlan', hosts: 6, short: true, imagePackages: OVS_PACKAGES },
+  { title: 'ovs-vxlan mesh, larger', backend: 'ovs-vxlan', hosts: 6, short: true, imagePackages: OVS_PACKAGES, whileUp: sampledVerify },
   { title: 'l2, untagged', backend: 'l2', gateway: true, drift: 'ip link set dev eth1 nomaster', clean: l2Clean, whileUp: joinFailsSafely },
   { title: 'l2 with VLAN 100', backend: 'l2', sets: ['mesh.l2.vlan=100'], gateway: true, drift: 'ip link set dev veth-l2 nomaster', clean: l2Clean, imagePackages: OVS_PACKAGES },
   { title: 'vxlan (flannel-style)', backend: 'vxlan', drift: 'ip route flush proto 109', clean: vxlanClean },

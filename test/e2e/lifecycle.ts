@@ -16,7 +16,8 @@ export interface RunJson {
 }
 export interface MatrixJson {
   ok: boolean;
-  pairs: { from: string; to: string; ok: boolean; rtt_ms: number | null; tcp_ok: boolean; mtu_ok: boolean; problem?: string }[];
+  sampled?: { peers_per_host: number; of: number };
+  pairs: { from: string; to: string; ok: boolean; rtt_ms: number | null; tcp_ok: boolean; mtu_ok: boolean; throughput_mbps?: number | null; problem?: string }[];
   gateway?: { address: string; hosts: { host: string; ok: boolean; rtt_ms: number | null }[] };
 }
 export interface StatusJson {

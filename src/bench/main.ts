@@ -70,7 +70,12 @@ async function benchMesh(hosts: number, backend: string, options: BenchOptions):
   // First up and its floor each need hosts that never had the packages: a new sandbox every run,
   // rather than `down --purge`, which would leave apt's lists and downloads behind.
   let floor: InstallFloor | undefined;
-  for (let run = 1; run <= options.runs; run++) {
+  if (options.skipFirstUp) {
+    // The baked image still needs the packages the first up would install: plan on fresh hosts.
+    await freshSandbox();
+    floor = await plannedInstalls(inventory);
+  }
+  for (let run = 1; run <= (options.skipFirstUp ? 0 : options.runs); run++) {
     log(`${backend} × ${hosts}: first up, run ${run}/${options.runs}`);
     await freshSandbox();
     floor ??= await plannedInstalls(inventory);

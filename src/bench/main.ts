@@ -1,7 +1,7 @@
 // `npm run bench`: on fresh sandbox meshes of each size and backend, the medians of first `up`
 // against its floor (the same package installs run directly on fresh hosts), a no-op `up` against
 // `exec -- true`, `verify ping-matrix`, `down`, and the controller's peak memory; printed as a
-// markdown table and written to bench/results/<date>-<sizes>.json with the machine described.
+// markdown table and written to bench/results/<date>T<hhmm>-<sizes>.json with the machine described.
 // Example: `npm run bench -- --sizes 3 --runs 1 --backends ovs-gre`.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -32,7 +32,8 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const machine = await describeMachine();
   await mkdir(resultsDir, { recursive: true });
-  const file = join(resultsDir, `${startedAt.toISOString().slice(0, 10)}-${options.sizes.join('-')}.json`);
+  // The minute it started is in the name: two runs of one day never overwrite each other.
+  const file = join(resultsDir, `${startedAt.toISOString().slice(0, 16).replace(':', '')}-${options.sizes.join('-')}${options.skipFirstUp ? '-no-first-up' : ''}.json`);
   const body = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),

@@ -110,7 +110,8 @@ export async function buildOvs(conn: Connection, request: BuildRequest, env: Bui
   const record: BuildRecord = {
     key,
     parts,
-    request: await requestIdentity(request.source),
+    // A local tarball is in memory and hashed already: requestIdentity would read and hash it again.
+    request: 'sha256' in identity && request.source.kind === 'file' ? `sha256:${identity.sha256}` : await requestIdentity(request.source),
     buildHost: host,
     builtAt: (env.now?.() ?? new Date()).toISOString(),
     seconds,

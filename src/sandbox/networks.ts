@@ -90,22 +90,12 @@ export async function takenSubnets(): Promise<string[]> {
   return [...docker, ...routed];
 }
 
-/**
- * Just after its containers are removed, dockerd may still hold a network's endpoints for a
- * moment ("has active endpoints", seen once in 12 hosts' teardown): such a removal is tried
- * again for a few seconds before it counts as failed.
- */
 export async function removeNetworks(networks: readonly string[]): Promise<void> {
   for (const network of networks) {
     if (!(await networkExists(network))) continue;
-    await retryWithBackoff(
-      async () => {
-        const result = await runCommand(['docker', 'network', 'rm', network]);
-        if (result.code !== 0 && (await networkExists(network))) {
-          throw new SandboxError(`could not remove network ${network}: ${result.stderr.trim()}; see \`docker network inspect ${network}\``);
-        }
-      },
-      { timeoutMs: 10_000, firstDelayMs: 250, maxDelayMs: 2_000, retryIf: (error) => error instanceof SandboxError && error.message.includes('active endpoints') },
-    );
+    const result = await runCommand(['docker', 'network', 'rm', network]);
+    if (result.code !== 0 && (await networkExists(network))) {
+      throw new SandboxError(`could not remove network ${network}: ${result.stderr.trim()}; see \`docker network inspect ${network}\``);
+    }
   }
 }

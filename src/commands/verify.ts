@@ -178,14 +178,15 @@ async function probeUntilSettled(
   log: (line: string) => void,
 ): Promise<PairResult[]> {
   const problems = new Map(names.map((name) => [name, probeProblem(probes.get(name), plan, rangeOf)]));
-  const pairs: PairResult[] = names.flatMap((from) =>
-    names
-      .filter((to) => peersOf.get(from)?.includes(to) === true)
+  const pairs: PairResult[] = names.flatMap((from) => {
+    const peers = new Set(peersOf.get(from));
+    return names
+      .filter((to) => peers.has(to))
       .map((to) => {
         const problem = problems.get(from) ?? problems.get(to);
         return { from, to, ok: false, rtt_ms: null, tcp_ok: false, mtu_ok: false, probed: problem === undefined, problem: problem ?? 'not probed yet' };
-      }),
-  );
+      });
+  });
   const retrying = (round: number, count: number): string => `round ${round}: ${count} pair(s) not yet passing; retrying while the mesh settles`;
   await inRounds({ timeoutMs, stop }, () => pairs.filter((pair) => !pair.ok && pair.probed), retrying, log, (pending, round) =>
     mapLimit(names, forks, async (from) => {

@@ -57,7 +57,7 @@ async function main(argv: readonly string[]): Promise<void> {
 
 async function benchMesh(hosts: number, backend: string, options: BenchOptions): Promise<SizeResult> {
   // A new inventory (so a new sandbox name) for every sandbox: a network that dockerd cannot
-  // remove (a stale endpoint, seen once) then costs a warning, not the whole benchmark.
+  // remove (a stale endpoint: seen at 12 and at 50 hosts) then costs a warning, not the whole benchmark.
   let sandboxes = 0;
   let inventory = join(workDir, `${backend}-${hosts}`, 'inventory.yaml');
   const samples = Object.fromEntries(measurements.map((m) => [m, { seconds: [], peakMiB: [] }])) as unknown as Record<Measurement, Samples>;
